@@ -1,0 +1,21 @@
+"""The HTTP boundary: Litestar controllers, request and response Structs, error mapping."""
+
+from runtime.api.affinity import BackendAffinityController, ModelAffinityController
+from runtime.api.backends import BackendController
+from runtime.api.groups import GroupController, GroupLookupController
+from runtime.api.models import ModelController
+from runtime.api.providers import ProviderController
+from runtime.api.system import SystemController
+
+CONTROLLERS = [
+    BackendAffinityController,
+    BackendController,
+    GroupLookupController,
+    GroupController,
+    ModelAffinityController,
+    ModelController,
+    ProviderController,
+    SystemController,
+]
+
+__all__ = ["CONTROLLERS"]

@@ -1,0 +1,38 @@
+"""API-key authentication: when a token is configured, every route but the open ones needs it."""
+
+from __future__ import annotations
+
+import hmac
+
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from runtime import errors
+
+OPEN_PATHS = frozenset({"/health", "/version"})
+
+
+def token_guard(token: str) -> type:
+    """An ASGI middleware class that checks `X-API-Key` or `Authorization: Bearer`."""
+    expected = token.encode()
+
+    class TokenMiddleware:
+        def __init__(self, app: ASGIApp) -> None:
+            self.app = app
+
+        async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+            guarded = scope["type"] in ("http", "websocket") and scope["path"] not in OPEN_PATHS
+            if guarded and not hmac.compare_digest(_presented(scope), expected):
+                raise errors.UnauthorizedError("unauthorized: missing or invalid API key")
+            await self.app(scope, receive, send)
+
+    return TokenMiddleware
+
+
+def _presented(scope: Scope) -> bytes:
+    for name, value in scope["headers"]:
+        if name == b"x-api-key":
+            return value.removeprefix(b"Bearer ").strip()
+    for name, value in scope["headers"]:
+        if name == b"authorization" and value[:7].lower() == b"bearer ":
+            return value[7:].strip()
+    return b""

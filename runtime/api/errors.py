@@ -1,0 +1,105 @@
+"""The one mapping from exceptions to HTTP answers with the OpenAI-style error envelope.
+
+Handlers are found through the exception's MRO, so a subclass of a domain error inherits
+its status. Anything unexpected is logged with its traceback and answered with a generic 500.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.types import ExceptionHandlersMap
+
+from runtime import errors
+
+log = logging.getLogger("runtime.api")
+_UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
+
+_KIND = {
+    400: ("invalid_request_error", "bad_request"),
+    401: ("authentication_error", "unauthorized"),
+    403: ("authorization_error", "forbidden"),
+    404: ("invalid_request_error", "not_found"),
+    405: ("invalid_request_error", "method_not_allowed"),
+    409: ("invalid_request_error", "conflict"),
+    413: ("invalid_request_error", "request_too_large"),
+    415: ("invalid_request_error", "unsupported_media"),
+    422: ("invalid_request_error", "unprocessable_entity"),
+    429: ("rate_limit_error", "rate_limit_exceeded"),
+    500: ("api_error", "internal_error"),
+    502: ("api_error", "bad_gateway"),
+    503: ("api_error", "service_unavailable"),
+}
+
+
+class ErrorBody(msgspec.Struct):
+    """The inner object of the error envelope."""
+
+    message: str
+    type: str
+    code: str
+    param: str | None = None
+
+
+class ErrorEnvelope(msgspec.Struct):
+    """`{"error": {...}}`, the body of every error response."""
+
+    error: ErrorBody
+
+
+def error_response(status: int, message: str, param: str | None = None) -> Response[ErrorEnvelope]:
+    kind, code = _KIND.get(status, ("api_error", "unknown_error"))
+    body = ErrorEnvelope(ErrorBody(message=message, type=kind, code=code, param=param))
+    return Response(body, status_code=status)
+
+
+def _domain(_: Request[Any, Any, Any], exc: errors.Error) -> Response[ErrorEnvelope]:
+    return error_response(exc.status, exc.message, exc.param)
+
+
+def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[ErrorEnvelope]:
+    """Body decoding: malformed JSON is a 400; well-formed JSON of the wrong shape is a 422."""
+    detail = _first_detail(exc)
+    if detail is None or "malformed" in detail[0].lower() or "truncated" in detail[0].lower():
+        message = detail[0] if detail else exc.detail
+        return error_response(400, f"invalid json: {message}")
+    message, param = detail
+    return error_response(422, message, param)
+
+
+def _first_detail(exc: ValidationException) -> tuple[str, str | None] | None:
+    extra = exc.extra
+    if isinstance(extra, list) and extra and isinstance(extra[0], dict):
+        message = str(extra[0].get("message", exc.detail))
+        key = extra[0].get("key")
+        unknown = _UNKNOWN_FIELD.search(message)
+        if unknown:
+            return message, unknown.group(1)
+        return message, str(key) if key and key != "data" else None
+    return None
+
+
+def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorEnvelope]:
+    message = "serverops: not found" if exc.status_code == 404 else exc.detail  # noqa: PLR2004
+    response = error_response(exc.status_code, message)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorEnvelope]:
+    log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    return error_response(500, "internal server error")
+
+
+EXCEPTION_HANDLERS: ExceptionHandlersMap = {
+    errors.Error: _domain,
+    ValidationException: _validation,
+    HTTPException: _http,
+    Exception: _unexpected,
+}

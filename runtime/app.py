@@ -1,0 +1,64 @@
+"""create_app: the one composition root that builds the HTTP application and what it runs."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+
+from runtime import __version__
+from runtime.affinity.seed import seed
+from runtime.api import CONTROLLERS
+from runtime.api.auth import token_guard
+from runtime.api.errors import EXCEPTION_HANDLERS
+from runtime.api.media import require_json
+from runtime.config import Settings
+from runtime.db import Database
+from runtime.wiring import Services, build_services
+
+
+def create_app(settings: Settings) -> Litestar:
+    """Build the HTTP application; the database schema must already be migrated."""
+    db = Database(settings.database_url)
+    services = build_services(settings, db)
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        try:
+            await seed(db, settings)
+            yield
+        finally:
+            await db.dispose()
+
+    middleware = [DefineMiddleware(token_guard(settings.api_token))] if settings.api_token else []
+    return Litestar(
+        route_handlers=CONTROLLERS,
+        dependencies=provide(services),
+        exception_handlers=EXCEPTION_HANDLERS,
+        before_request=require_json,
+        middleware=middleware,
+        lifespan=[lifespan],
+        openapi_config=OpenAPIConfig(title="llm-runtime", version=__version__, path="/schema"),
+        debug=settings.debug,
+    )
+
+
+def provide(services: Services) -> dict[str, Provide]:
+    """One dependency per service, named like the Services attribute."""
+    return {
+        field.name: Provide(_constant(getattr(services, field.name)), sync_to_thread=False)
+        for field in dataclasses.fields(services)
+    }
+
+
+def _constant(value: Any) -> Any:
+    def dependency() -> Any:
+        return value
+
+    return dependency

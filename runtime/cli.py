@@ -1,0 +1,65 @@
+"""The `runtime-api` command: serve (migrate, then serve) and migrate.
+
+The only module that reads the environment; a bad setting stops start-up with one line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from runtime.config import ConfigError, Settings
+from runtime.db.migrate import upgrade
+
+log = logging.getLogger("runtime")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except ConfigError as exc:
+        sys.stderr.write(f"runtime-api: configuration error: {exc}\n")
+        return 2
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    if args.command == "migrate":
+        asyncio.run(upgrade(settings.database_url))
+        log.info("database is at the latest schema")
+        return 0
+    return _serve(settings, host=args.host or settings.host, port=args.port or settings.port)
+
+
+def _serve(settings: Settings, *, host: str, port: int) -> int:
+    import uvicorn  # noqa: PLC0415 - only `serve` needs the server
+
+    from runtime.app import create_app  # noqa: PLC0415
+
+    asyncio.run(upgrade(settings.database_url))
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_level=settings.log_level.lower(),
+        lifespan="on",
+        access_log=False,
+        timeout_graceful_shutdown=10,
+    )
+    server = uvicorn.Server(config)
+    server.run()
+    return 0 if server.started else 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="runtime-api", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="apply migrations, then serve the HTTP API")
+    serve.add_argument("--host", help="bind address (default: HOST or 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port (default: PORT or 8081)")
+    commands.add_parser("migrate", help="apply database migrations and exit")
+    return parser

@@ -1,0 +1,127 @@
+"""Settings: every knob the server has, parsed once from the environment by the CLI.
+
+Nothing reads the environment at import time; `Settings.from_env` is called by `cli.py` and
+tests build `Settings(...)` directly.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Mapping
+from typing import Literal, cast, get_args
+
+import msgspec
+
+DEFAULT_TENANCY = "54882f1d-3788-44f9-aed6-19a793c4568f"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./runtime.db"
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class ConfigError(Exception):
+    """A setting has a value the server cannot start with; the message names the variable."""
+
+
+class DefaultModel(msgspec.Struct, frozen=True, kw_only=True):
+    """One of the default models (embed, task, chat) seeded at start-up."""
+
+    model: str
+    provider: str = "ollama"
+    context_length: int = 2048
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True):
+    """The server's configuration; immutable once built."""
+
+    host: str = "127.0.0.1"
+    port: int = 8081
+    database_url: str = DEFAULT_DATABASE_URL
+    api_token: str = ""
+    tenancy: str = DEFAULT_TENANCY
+    secret_key: str = ""
+    embed_model: DefaultModel | None = None
+    task_model: DefaultModel | None = None
+    chat_model: DefaultModel | None = None
+    max_rows: int = 100_000
+    log_level: LogLevel = "INFO"
+    debug: bool = False
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from environment variables; raises ConfigError naming the bad one."""
+        env = os.environ if env is None else env
+        reader = _Reader(env)
+        return cls(
+            host=reader.text("HOST", "127.0.0.1"),
+            port=reader.integer("PORT", 8081, low=1, high=65535),
+            database_url=normalise_database_url(reader.text("DATABASE_URL", DEFAULT_DATABASE_URL)),
+            api_token=reader.text("RUNTIME_API_TOKEN", "") or reader.text("TOKEN", ""),
+            tenancy=reader.uuid("RUNTIME_TENANCY", DEFAULT_TENANCY),
+            secret_key=reader.text("RUNTIME_SECRET_KEY", ""),
+            embed_model=reader.default_model("EMBED"),
+            task_model=reader.default_model("TASK"),
+            chat_model=reader.default_model("CHAT"),
+            max_rows=reader.integer("RUNTIME_MAX_ROWS", 100_000, low=1),
+            log_level=reader.log_level("RUNTIME_LOG_LEVEL"),
+        )
+
+
+def normalise_database_url(url: str) -> str:
+    """Map the URL schemes users write (`postgres://`, `sqlite:///`) to async drivers."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+asyncpg://" + url[len(prefix) :]
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///") :]
+    if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        return url
+    raise ConfigError(
+        "DATABASE_URL must start with sqlite:///, sqlite+aiosqlite:///, postgres://, "
+        "postgresql:// or postgresql+asyncpg://"
+    )
+
+
+class _Reader:
+    """Typed access to an environment mapping with one clear error per bad variable."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self._env = env
+
+    def text(self, name: str, default: str) -> str:
+        return self._env.get(name, "").strip() or default
+
+    def integer(self, name: str, default: int, *, low: int, high: int | None = None) -> int:
+        raw = self._env.get(name, "").strip()
+        if not raw:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be an integer, got {raw!r}") from None
+        if value < low or (high is not None and value > high):
+            bound = f"between {low} and {high}" if high is not None else f">= {low}"
+            raise ConfigError(f"{name} must be {bound}, got {value}")
+        return value
+
+    def uuid(self, name: str, default: str) -> str:
+        raw = self.text(name, default)
+        try:
+            return str(uuid.UUID(raw))
+        except ValueError:
+            raise ConfigError(f"{name} must be a UUID, got {raw!r}") from None
+
+    def log_level(self, name: str) -> LogLevel:
+        raw = self.text(name, "INFO").upper()
+        if raw not in get_args(LogLevel):
+            raise ConfigError(f"{name} must be one of {', '.join(get_args(LogLevel))}, got {raw!r}")
+        return cast(LogLevel, raw)
+
+    def default_model(self, prefix: str) -> DefaultModel | None:
+        model = self.text(f"{prefix}_MODEL", "")
+        if not model:
+            return None
+        return DefaultModel(
+            model=model,
+            provider=self.text(f"{prefix}_PROVIDER", "ollama"),
+            context_length=self.integer(f"{prefix}_MODEL_CONTEXT_LENGTH", 2048, low=1),
+        )

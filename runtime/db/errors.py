@@ -1,0 +1,36 @@
+"""Translate database exceptions into the domain's error vocabulary, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy.exc import IntegrityError, NoResultFound
+
+from runtime import errors
+
+
+@contextmanager
+def translate(conflict: str | None = None) -> Iterator[None]:
+    """Re-raise constraint violations as ConflictError and missing rows as NotFoundError.
+
+    `conflict` replaces the generic message of a unique-constraint violation.
+    """
+    try:
+        yield
+    except IntegrityError as exc:
+        message = _constraint_message(exc)
+        if conflict and message.startswith("unique"):
+            message = conflict
+        raise errors.ConflictError(message) from exc
+    except NoResultFound as exc:
+        raise errors.NotFoundError("not found") from exc
+
+
+def _constraint_message(exc: IntegrityError) -> str:
+    text = str(exc.orig).lower()
+    if "foreign key" in text:
+        return "foreign key violation: a referenced entity does not exist"
+    if "unique" in text or "duplicate" in text:
+        return "unique constraint violation: an entity with this value already exists"
+    return "constraint violation"

@@ -1,0 +1,110 @@
+"""Use cases for cloud provider credentials and their virtual backends."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import msgspec
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runtime import errors
+from runtime.db import Database
+from runtime.paging import PageRequest
+from runtime.providerconfig import store
+from runtime.providerconfig.secrets import SecretBox, mask
+from runtime.providerconfig.types import CloudProvider, ProviderConfig, ProviderStatus
+from runtime.registry import store as registry_store
+from runtime.registry.types import Backend, BackendKind
+
+
+def parse_provider(value: str) -> CloudProvider:
+    """The provider named in a path; raises NotFoundError for anything else."""
+    try:
+        return CloudProvider(value)
+    except ValueError:
+        raise errors.NotFoundError(
+            f"unknown provider type {value!r}: expected openai or gemini", param="providerType"
+        ) from None
+
+
+class ProviderService:
+    """Configure provider API keys; keys are sealed at rest and only ever shown masked."""
+
+    def __init__(self, db: Database, *, secrets: SecretBox, max_rows: int) -> None:
+        self._db = db
+        self._secrets = secrets
+        self._max_rows = max_rows
+
+    async def configure(
+        self, provider: CloudProvider, api_key: str, *, upsert: bool
+    ) -> ProviderStatus:
+        if not api_key.strip():
+            raise errors.InvalidInputError("api key is required", param="apiKey")
+        now = datetime.now(UTC)
+        async with self._db.transaction() as session:
+            current = await store.find_config(session, provider)
+            if current is not None and not upsert:
+                raise errors.InvalidInputError("provider config already exists", param="upsert")
+            if current is None and await store.count_configs(session) >= self._max_rows:
+                raise errors.LimitExceededError(f"row limit reached (max {self._max_rows})")
+            sealed = ProviderConfig(
+                provider=provider,
+                api_key=self._secrets.seal(api_key.strip()),
+                created_at=current.created_at if current else now,
+                updated_at=now,
+            )
+            await store.put_config(session, sealed)
+            await _ensure_virtual_backend(session, provider, now)
+        return ProviderStatus(provider=provider, configured=True, updated_at=now)
+
+    async def status(self, provider: CloudProvider) -> ProviderStatus:
+        async with self._db.transaction() as session:
+            config = await store.find_config(session, provider)
+        return ProviderStatus(
+            provider=provider,
+            configured=config is not None,
+            updated_at=config.updated_at if config else None,
+        )
+
+    async def get(self, provider: CloudProvider) -> ProviderConfig:
+        """The stored config with its key masked; raises NotFoundError when unconfigured."""
+        async with self._db.transaction() as session:
+            config = await store.find_config(session, provider)
+        if config is None:
+            raise errors.NotFoundError(f"provider {provider.value!r} is not configured")
+        return self._masked(config)
+
+    async def list_page(self, page: PageRequest) -> list[ProviderConfig]:
+        async with self._db.transaction() as session:
+            configs = await store.list_configs(session, page)
+        return [self._masked(config) for config in configs]
+
+    async def delete(self, provider: CloudProvider) -> None:
+        """Remove the key and the provider's virtual backend with it."""
+        async with self._db.transaction() as session:
+            await store.delete_config(session, provider)
+            backend = await registry_store.find_backend(session, provider.value)
+            if backend is not None:
+                await registry_store.delete_backend(session, backend.id)
+
+    def _masked(self, config: ProviderConfig) -> ProviderConfig:
+        return msgspec.structs.replace(config, api_key=mask(self._secrets.open(config.api_key)))
+
+
+async def _ensure_virtual_backend(
+    session: AsyncSession, provider: CloudProvider, now: datetime
+) -> None:
+    """Create the provider's backend unless it exists (an operator may have edited it)."""
+    if await registry_store.find_backend(session, provider.value) is not None:
+        return
+    await registry_store.create_backend(
+        session,
+        Backend(
+            id=provider.value,
+            name=provider.value,
+            base_url=provider.base_url,
+            type=BackendKind(provider.value),
+            created_at=now,
+            updated_at=now,
+        ),
+    )
