@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -18,9 +19,11 @@ from runtime.api import CONTROLLERS
 from runtime.api.auth import token_guard
 from runtime.api.errors import EXCEPTION_HANDLERS
 from runtime.api.media import require_json
-from runtime.config import Settings
+from runtime.config import ConfigError, Settings
 from runtime.db import Database
 from runtime.wiring import Services, build_services
+
+log = logging.getLogger("runtime")
 
 
 def create_app(settings: Settings) -> Litestar:
@@ -31,7 +34,11 @@ def create_app(settings: Settings) -> Litestar:
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         try:
-            await seed(db, settings)
+            try:
+                await seed(db, settings)
+            except ConfigError as exc:
+                log.error("start-up failed: %s", exc)  # noqa: TRY400 - one line, no traceback
+                raise
             yield
         finally:
             await db.dispose()

@@ -8,8 +8,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import sys
 from collections.abc import Sequence
+from types import FrameType
 
 from runtime.config import ConfigError, Settings
 from runtime.db.migrate import upgrade
@@ -51,8 +53,16 @@ def _serve(settings: Settings, *, host: str, port: int) -> int:
         timeout_graceful_shutdown=10,
     )
     server = uvicorn.Server(config)
+    # uvicorn re-raises the signal it handled once shutdown is complete; a graceful stop
+    # on SIGTERM or Ctrl-C is a normal exit for us, so that re-raise lands on a no-op.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _stopped)
     server.run()
     return 0 if server.started else 1
+
+
+def _stopped(_signum: int, _frame: FrameType | None) -> None:
+    log.info("stopped")
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,7 +1,7 @@
 """Idempotent start-up seeding of the built-in groups and the default models.
 
 Safe to run on every start and from several replicas at once: each step checks before it
-writes, and a lost race surfaces as a conflict that the next start resolves.
+writes, and a race lost to another replica is retried.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import msgspec
 from runtime import errors
 from runtime.affinity import store
 from runtime.affinity.types import CHAT_GROUP_ID, EMBED_GROUP_ID, TASKS_GROUP_ID, Group
-from runtime.config import DefaultModel, Settings
+from runtime.config import ConfigError, DefaultModel, Settings
 from runtime.db import Database
 from runtime.registry import store as registry_store
 from runtime.registry.types import Model
@@ -26,8 +26,23 @@ BUILT_IN = (
 )
 
 
-async def seed(db: Database, settings: Settings) -> None:
-    """Ensure the three built-in groups exist and hold the configured default models."""
+async def seed(db: Database, settings: Settings, *, attempts: int = 3) -> None:
+    """Ensure the three built-in groups exist and hold the configured default models.
+
+    Raises ConfigError when a stored default model contradicts the settings. A conflict from
+    a replica seeding at the same moment is resolved by running again.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            await _seed_once(db, settings)
+        except errors.ConflictError:
+            if attempt == attempts:
+                raise
+        else:
+            return
+
+
+async def _seed_once(db: Database, settings: Settings) -> None:
     defaults = (settings.embed_model, settings.task_model, settings.chat_model)
     for (group_id, name, purpose, capability), default in zip(BUILT_IN, defaults, strict=True):
         async with db.transaction() as session:
@@ -45,7 +60,7 @@ async def seed(db: Database, settings: Settings) -> None:
                     session, _new_model(default, settings.tenancy, capability, now)
                 )
             elif model.context_length != default.context_length:
-                raise errors.ConflictError(
+                raise ConfigError(
                     f"model {default.model!r} already exists with a different context length "
                     f"(stored: {model.context_length}, new: {default.context_length})"
                 )

@@ -24,7 +24,7 @@ class BackendAffinityController(Controller):
         group_id: FromPath[str],
         backend_id: FromPath[str],
         groups: NamedDependency[GroupService],
-    ) -> Response[str]:
+    ) -> Response[bytes]:
         await groups.assign_backend(group_id, backend_id)
         return literal("backend assigned", status_code=201)
 
@@ -34,7 +34,7 @@ class BackendAffinityController(Controller):
         group_id: FromPath[str],
         backend_id: FromPath[str],
         groups: NamedDependency[GroupService],
-    ) -> Response[str]:
+    ) -> Response[bytes]:
         await groups.unassign_backend(group_id, backend_id)
         return literal("backend removed")
 
@@ -63,7 +63,7 @@ class ModelAffinityController(Controller):
         group_id: FromPath[str],
         model_id: FromPath[str],
         groups: NamedDependency[GroupService],
-    ) -> Response[str]:
+    ) -> Response[bytes]:
         await groups.assign_model(group_id, model_id)
         return literal("model assigned")
 
@@ -73,7 +73,7 @@ class ModelAffinityController(Controller):
         group_id: FromPath[str],
         model_id: FromPath[str],
         groups: NamedDependency[GroupService],
-    ) -> Response[str]:
+    ) -> Response[bytes]:
         await groups.unassign_model(group_id, model_id)
         return literal("model removed")
 

@@ -142,6 +142,6 @@ class BackendController(Controller):
     @delete("/{backend_id:str}", status_code=200)
     async def delete_backend(
         self, backend_id: FromPath[str], backends: NamedDependency[BackendService]
-    ) -> Response[str]:
+    ) -> Response[bytes]:
         await backends.delete(backend_id)
         return literal("backend removed")

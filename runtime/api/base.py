@@ -16,9 +16,11 @@ class ApiStruct(msgspec.Struct, rename="camel", forbid_unknown_fields=True, kw_o
     """Base of every request and response body: camelCase on the wire, unknown keys rejected."""
 
 
-def literal(text: str, status_code: int = 200) -> Response[str]:
+def literal(text: str, status_code: int = 200) -> Response[bytes]:
     """A reply whose body is a JSON string, such as `"backend assigned"`."""
-    return Response(content=text, status_code=status_code, media_type=MediaType.JSON)
+    return Response(
+        content=msgspec.json.encode(text), status_code=status_code, media_type=MediaType.JSON
+    )
 
 
 def page_request(

@@ -65,9 +65,8 @@ def _domain(_: Request[Any, Any, Any], exc: errors.Error) -> Response[ErrorEnvel
 def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[ErrorEnvelope]:
     """Body decoding: malformed JSON is a 400; well-formed JSON of the wrong shape is a 422."""
     detail = _first_detail(exc)
-    if detail is None or "malformed" in detail[0].lower() or "truncated" in detail[0].lower():
-        message = detail[0] if detail else exc.detail
-        return error_response(400, f"invalid json: {message}")
+    if detail is None:
+        return error_response(400, f"invalid json: {exc.detail}")
     message, param = detail
     return error_response(422, message, param)
 
@@ -85,7 +84,11 @@ def _first_detail(exc: ValidationException) -> tuple[str, str | None] | None:
 
 
 def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorEnvelope]:
-    message = "serverops: not found" if exc.status_code == 404 else exc.detail  # noqa: PLR2004
+    message = exc.detail
+    if exc.status_code == 404:  # noqa: PLR2004
+        message = "serverops: not found"
+    elif exc.status_code == 400:  # noqa: PLR2004 - Litestar's body decoding failures
+        message = f"invalid json: {exc.detail}"
     response = error_response(exc.status_code, message)
     if exc.headers:
         response.headers.update(exc.headers)

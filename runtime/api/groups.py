@@ -87,7 +87,7 @@ class GroupController(Controller):
     @delete("/{group_id:str}", status_code=200)
     async def delete_group(
         self, group_id: FromPath[str], groups: NamedDependency[GroupService]
-    ) -> Response[str]:
+    ) -> Response[bytes]:
         await groups.delete(group_id)
         return literal("deleted")
 

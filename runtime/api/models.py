@@ -103,6 +103,6 @@ class ModelController(Controller):
     @delete("/{model:str}", status_code=200)
     async def delete_model(
         self, model: FromPath[str], models: NamedDependency[ModelService]
-    ) -> Response[str]:
+    ) -> Response[bytes]:
         await models.delete(model)
         return literal("model removed")

@@ -79,7 +79,7 @@ class ProviderController(Controller):
     @delete("/{provider_type:str}/config", status_code=200)
     async def delete_provider_config(
         self, provider_type: FromPath[str], providers: NamedDependency[ProviderService]
-    ) -> Response[str]:
+    ) -> Response[bytes]:
         await providers.delete(parse_provider(provider_type))
         return literal("Provider config deleted successfully")
 
