@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 from litestar import Litestar
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
@@ -19,6 +20,7 @@ from runtime.api import CONTROLLERS
 from runtime.api.auth import token_guard
 from runtime.api.errors import EXCEPTION_HANDLERS
 from runtime.api.media import require_json
+from runtime.background import Background
 from runtime.config import ConfigError, Settings
 from runtime.db import Database
 from runtime.wiring import Services, build_services
@@ -29,7 +31,11 @@ log = logging.getLogger("runtime")
 def create_app(settings: Settings) -> Litestar:
     """Build the HTTP application; the database schema must already be migrated."""
     db = Database(settings.database_url)
-    services = build_services(settings, db)
+    http = httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.provider_timeout),
+        limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200),
+    )
+    services, loops = build_services(settings, db, http)
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -39,8 +45,10 @@ def create_app(settings: Settings) -> Litestar:
             except ConfigError as exc:
                 log.error("start-up failed: %s", exc)  # noqa: TRY400 - one line, no traceback
                 raise
-            yield
+            async with Background(loops):
+                yield
         finally:
+            await http.aclose()
             await db.dispose()
 
     middleware = [DefineMiddleware(token_guard(settings.api_token))] if settings.api_token else []

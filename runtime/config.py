@@ -43,6 +43,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     task_model: DefaultModel | None = None
     chat_model: DefaultModel | None = None
     max_rows: int = 100_000
+    reconcile_interval: float = 10.0
+    provider_timeout: float = 5.0
+    pull_stall_timeout: float = 60.0
+    pull_retry_after: float = 600.0
+    pull_lease: float = 15.0
+    pull_workers: int = 2
+    prune_models: bool = False
     log_level: LogLevel = "INFO"
     debug: bool = False
 
@@ -62,6 +69,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             task_model=reader.default_model("TASK"),
             chat_model=reader.default_model("CHAT"),
             max_rows=reader.integer("RUNTIME_MAX_ROWS", 100_000, low=1),
+            reconcile_interval=reader.seconds("RUNTIME_RECONCILE_INTERVAL", 10.0),
+            provider_timeout=reader.seconds("RUNTIME_PROVIDER_TIMEOUT", 5.0),
+            pull_stall_timeout=reader.seconds("RUNTIME_PULL_STALL_TIMEOUT", 60.0),
+            pull_retry_after=reader.seconds("RUNTIME_PULL_RETRY_AFTER", 600.0),
+            pull_lease=reader.seconds("RUNTIME_PULL_LEASE", 15.0),
+            pull_workers=reader.integer("RUNTIME_PULL_WORKERS", 2, low=1, high=64),
+            prune_models=reader.flag("RUNTIME_PRUNE_MODELS"),
             log_level=reader.log_level("RUNTIME_LOG_LEVEL"),
         )
 
@@ -102,6 +116,26 @@ class _Reader:
             bound = f"between {low} and {high}" if high is not None else f">= {low}"
             raise ConfigError(f"{name} must be {bound}, got {value}")
         return value
+
+    def seconds(self, name: str, default: float) -> float:
+        raw = self._env.get(name, "").strip().removesuffix("s")
+        if not raw:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+        if not 0 < value < 86_400:  # noqa: PLR2004 - one day
+            raise ConfigError(f"{name} must be between 0 and 86400 seconds, got {raw!r}")
+        return value
+
+    def flag(self, name: str) -> bool:
+        raw = self._env.get(name, "").strip().lower()
+        if raw in ("", "0", "false", "no", "off"):
+            return False
+        if raw in ("1", "true", "yes", "on"):
+            return True
+        raise ConfigError(f"{name} must be true or false, got {raw!r}")
 
     def uuid(self, name: str, default: str) -> str:
         raw = self.text(name, default)

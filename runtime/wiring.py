@@ -1,16 +1,31 @@
-"""build_services: every service of the process, built from settings and shared resources."""
+"""build_services: every service and background loop of the process, built from settings."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import ParamSpec
+
+import httpx
 
 from runtime.affinity import GroupService
 from runtime.api.system import VersionOut, identity
+from runtime.background import Loop
 from runtime.config import Settings
 from runtime.db import Database
+from runtime.downloads import DownloadService
+from runtime.downloads.progress import ProgressHub
+from runtime.downloads.worker import DownloadLoop, DownloadWorker, PullPolicy
 from runtime.providerconfig import ProviderService, SecretBox
+from runtime.providers import DriverSettings
 from runtime.registry import BackendService, ModelService
+from runtime.state import SnapshotHolder
+from runtime.state.drivers import Drivers
+from runtime.state.loop import ReconcileLoop
+from runtime.state.observe import Observer
+
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
@@ -21,17 +36,77 @@ class Services:
     models: ModelService
     groups: GroupService
     providers: ProviderService
+    downloads: DownloadService
+    snapshot: SnapshotHolder
     identity: VersionOut
 
 
-def build_services(settings: Settings, db: Database) -> Services:
+def build_services(
+    settings: Settings, db: Database, http: httpx.AsyncClient
+) -> tuple[Services, dict[str, Loop]]:
+    """Every service, and the loops `Background` runs, wired to each other."""
+
+    def changed() -> None:  # late-bound: the reconcile loop is built below
+        reconcile.trigger()
+
+    secrets = SecretBox(settings.secret_key)
+    providers = ProviderService(db, secrets=secrets, max_rows=settings.max_rows, on_change=changed)
+    drivers = Drivers(
+        http,
+        DriverSettings(timeout=settings.provider_timeout, pull_stall=settings.pull_stall_timeout),
+        providers,
+    )
+    hub = ProgressHub()
+    snapshot = SnapshotHolder()
+    workers = [
+        DownloadWorker(
+            db, drivers, hub, policy=PullPolicy(lease=settings.pull_lease), on_done=changed
+        )
+        for _ in range(settings.pull_workers)
+    ]
+    pull_loops = [DownloadLoop(worker, poll=settings.reconcile_interval) for worker in workers]
+    downloads = DownloadService(
+        db,
+        hub,
+        abort=_each(worker.abort for worker in workers),
+        on_enqueue=_each(loop.wake for loop in pull_loops),
+        retry_after=settings.pull_retry_after,
+    )
+    reconcile = ReconcileLoop(
+        db,
+        Observer(drivers, timeout=settings.provider_timeout),
+        snapshot,
+        downloads.enqueue,
+        interval=settings.reconcile_interval,
+        prune=settings.prune_models,
+    )
     immutable = frozenset({settings.embed_model.model} if settings.embed_model else ())
-    return Services(
-        backends=BackendService(db, max_rows=settings.max_rows),
-        models=ModelService(db, max_rows=settings.max_rows, immutable=immutable),
-        groups=GroupService(db, max_rows=settings.max_rows),
-        providers=ProviderService(
-            db, secrets=SecretBox(settings.secret_key), max_rows=settings.max_rows
+    services = Services(
+        backends=BackendService(db, max_rows=settings.max_rows, on_change=changed),
+        models=ModelService(
+            db,
+            max_rows=settings.max_rows,
+            immutable=immutable,
+            on_change=changed,
+            purge=downloads.remove_model,
         ),
+        groups=GroupService(db, max_rows=settings.max_rows, on_change=changed),
+        providers=providers,
+        downloads=downloads,
+        snapshot=snapshot,
         identity=identity(uuid.uuid4().hex[:8], settings.tenancy),
     )
+    loops: dict[str, Loop] = {"reconcile": reconcile}
+    loops |= {f"download-{n}": loop for n, loop in enumerate(pull_loops)}
+    return services, loops
+
+
+def _each(callbacks: Iterable[Callable[P, None]]) -> Callable[P, None]:
+    """One callback that calls all of them with the same arguments."""
+    every = list(callbacks)
+
+    def call(*args: P.args, **kwargs: P.kwargs) -> None:
+        for callback in every:
+            callback(*args, **kwargs)
+
+    return call

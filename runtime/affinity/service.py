@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from runtime import errors
@@ -18,9 +19,12 @@ _IMMUTABLE = f"affinity group {EMBED_GROUP_ID} is immutable"
 class GroupService:
     """Create groups and bind backends and models to them."""
 
-    def __init__(self, db: Database, *, max_rows: int) -> None:
+    def __init__(
+        self, db: Database, *, max_rows: int, on_change: Callable[[], None] = lambda: None
+    ) -> None:
         self._db = db
         self._max_rows = max_rows
+        self._on_change = on_change
 
     async def create(self, spec: GroupSpec) -> Group:
         _validate(spec)
@@ -53,7 +57,7 @@ class GroupService:
         if group_id == EMBED_GROUP_ID:
             raise errors.InvalidInputError(_IMMUTABLE)
         _validate(spec)
-        async with self._db.transaction() as session:
+        async with self._db.transaction(self._on_change) as session:
             current = await store.get_group(session, group_id)
             changed = Group(
                 id=current.id,
@@ -68,15 +72,15 @@ class GroupService:
         if group_id == EMBED_GROUP_ID:
             # The API reference answers 404 here; kept for client compatibility.
             raise errors.NotFoundError(_IMMUTABLE)
-        async with self._db.transaction() as session:
+        async with self._db.transaction(self._on_change) as session:
             await store.delete_group(session, group_id)
 
     async def assign_backend(self, group_id: str, backend_id: str) -> None:
-        async with self._db.transaction() as session:
+        async with self._db.transaction(self._on_change) as session:
             await store.assign_backend(session, group_id, backend_id, datetime.now(UTC))
 
     async def unassign_backend(self, group_id: str, backend_id: str) -> None:
-        async with self._db.transaction() as session:
+        async with self._db.transaction(self._on_change) as session:
             await store.unassign_backend(session, group_id, backend_id)
 
     async def list_backends(self, group_id: str) -> list[Backend]:
@@ -88,13 +92,13 @@ class GroupService:
             return await store.list_backend_groups(session, backend_id)
 
     async def assign_model(self, group_id: str, model_id: str) -> None:
-        async with self._db.transaction() as session:
+        async with self._db.transaction(self._on_change) as session:
             await store.assign_model(session, group_id, model_id, datetime.now(UTC))
 
     async def unassign_model(self, group_id: str, model_id: str) -> None:
         if group_id == EMBED_GROUP_ID:
             raise errors.ForbiddenError("serverops: immutable group")
-        async with self._db.transaction() as session:
+        async with self._db.transaction(self._on_change) as session:
             await store.unassign_model(session, group_id, model_id)
 
     async def list_models(self, group_id: str) -> list[Model]:

@@ -159,3 +159,35 @@ async def list_model_groups(session: AsyncSession, model_id: str) -> list[Group]
         .order_by(GroupModelRow.assigned_at.desc())
     )
     return [_group(row) for row in rows]
+
+
+async def list_declarations(
+    session: AsyncSession,
+) -> list[tuple[Backend, frozenset[str], tuple[Model, ...]]]:
+    """Every backend in at least one group, with its group ids and the union of their models."""
+    memberships = (await session.execute(select(GroupBackendRow))).scalars().all()
+    if not memberships:
+        return []
+    backends = {
+        row.id: msgspec.convert(row, Backend, from_attributes=True)
+        for row in await session.scalars(
+            select(BackendRow).where(BackendRow.id.in_({m.backend_id for m in memberships}))
+        )
+    }
+    models_of_group: dict[str, list[Model]] = {}
+    for group_id, row in await session.execute(
+        select(GroupModelRow.group_id, ModelRow).join(
+            ModelRow, ModelRow.id == GroupModelRow.model_id
+        )
+    ):
+        models_of_group.setdefault(group_id, []).append(
+            msgspec.convert(row, Model, from_attributes=True)
+        )
+    groups_of_backend: dict[str, set[str]] = {}
+    for membership in memberships:
+        groups_of_backend.setdefault(membership.backend_id, set()).add(membership.group_id)
+    result = []
+    for backend_id, groups in sorted(groups_of_backend.items()):
+        models = {m.id: m for g in groups for m in models_of_group.get(g, ())}
+        result.append((backends[backend_id], frozenset(groups), tuple(models.values())))
+    return result

@@ -2,9 +2,11 @@
 
 from runtime.api.affinity import BackendAffinityController, ModelAffinityController
 from runtime.api.backends import BackendController
+from runtime.api.downloads import QueueController
 from runtime.api.groups import GroupController, GroupLookupController
 from runtime.api.models import ModelController
 from runtime.api.providers import ProviderController
+from runtime.api.state import StateController
 from runtime.api.system import SystemController
 
 CONTROLLERS = [
@@ -15,6 +17,8 @@ CONTROLLERS = [
     ModelAffinityController,
     ModelController,
     ProviderController,
+    QueueController,
+    StateController,
     SystemController,
 ]
 

@@ -11,6 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from runtime.api.base import ApiStruct, literal, page_request
 from runtime.registry import Backend, BackendService, BackendSpec
+from runtime.state import BackendState, PulledModel, SnapshotHolder
 
 
 class BackendIn(ApiStruct):
@@ -53,6 +54,31 @@ class PulledModelOut(ApiStruct):
     can_prompt: bool
     can_stream: bool
 
+    @classmethod
+    def from_domain(cls, pulled: PulledModel) -> PulledModelOut:
+        served, caps = pulled.served, pulled.capabilities
+        details = served.details
+        return cls(
+            name=served.name,
+            model=served.model,
+            modified_at=served.modified_at,
+            size=served.size,
+            digest=served.digest,
+            details=ModelDetailsOut(
+                parent_model=details.parent_model,
+                format=details.format,
+                family=details.family,
+                families=list(details.families),
+                parameter_size=details.parameter_size,
+                quantization_level=details.quantization_level,
+            ),
+            context_length=caps.context_length,
+            can_chat=caps.can_chat,
+            can_embed=caps.can_embed,
+            can_prompt=caps.can_prompt,
+            can_stream=caps.can_stream,
+        )
+
 
 class BackendOut(ApiStruct, omit_defaults=True):
     """A backend with its runtime state (`error` only when there is one)."""
@@ -68,16 +94,17 @@ class BackendOut(ApiStruct, omit_defaults=True):
     error: str | None = None
 
     @classmethod
-    def from_domain(cls, backend: Backend) -> BackendOut:
+    def from_domain(cls, backend: Backend, state: BackendState | None) -> BackendOut:
         return cls(
             id=backend.id,
             name=backend.name,
             base_url=backend.base_url,
             type=backend.type.value,
-            models=[],
-            pulled_models=[],
+            models=list(state.models) if state else [],
+            pulled_models=[PulledModelOut.from_domain(p) for p in state.pulled] if state else [],
             created_at=backend.created_at,
             updated_at=backend.updated_at,
+            error=(state.error or None) if state else None,
         )
 
 
@@ -118,17 +145,22 @@ class BackendController(Controller):
     async def list_backends(
         self,
         backends: NamedDependency[BackendService],
+        snapshot: NamedDependency[SnapshotHolder],
         limit: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
     ) -> list[BackendOut]:
         found = await backends.list_page(page_request(limit, cursor))
-        return [BackendOut.from_domain(backend) for backend in found]
+        return [BackendOut.from_domain(b, snapshot.backend(b.id)) for b in found]
 
     @get("/{backend_id:str}")
     async def get_backend(
-        self, backend_id: FromPath[str], backends: NamedDependency[BackendService]
+        self,
+        backend_id: FromPath[str],
+        backends: NamedDependency[BackendService],
+        snapshot: NamedDependency[SnapshotHolder],
     ) -> BackendOut:
-        return BackendOut.from_domain(await backends.get(backend_id))
+        backend = await backends.get(backend_id)
+        return BackendOut.from_domain(backend, snapshot.backend(backend.id))
 
     @put("/{backend_id:str}")
     async def update_backend(

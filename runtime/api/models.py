@@ -102,7 +102,10 @@ class ModelController(Controller):
 
     @delete("/{model:str}", status_code=200)
     async def delete_model(
-        self, model: FromPath[str], models: NamedDependency[ModelService]
+        self,
+        model: FromPath[str],
+        models: NamedDependency[ModelService],
+        purge: FromQuery[str | None] = None,
     ) -> Response[bytes]:
-        await models.delete(model)
+        await models.delete(model, purge=purge == "true")
         return literal("model removed")

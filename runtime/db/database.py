@@ -5,7 +5,7 @@ SQLite connections get WAL, foreign keys and a busy timeout on connect.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -37,11 +37,18 @@ class Database:
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work; database errors come out as `runtime.errors` types."""
+    async def transaction(
+        self, on_commit: Callable[[], None] | None = None
+    ) -> AsyncIterator[AsyncSession]:
+        """One unit of work; database errors come out as `runtime.errors` types.
+
+        `on_commit` runs after a successful commit (to notify loops of a change).
+        """
         with translate():
             async with self._sessions() as session, session.begin():
                 yield session
+        if on_commit is not None:
+            on_commit()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import msgspec
@@ -30,8 +31,16 @@ def parse_provider(value: str) -> CloudProvider:
 class ProviderService:
     """Configure provider API keys; keys are sealed at rest and only ever shown masked."""
 
-    def __init__(self, db: Database, *, secrets: SecretBox, max_rows: int) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        secrets: SecretBox,
+        max_rows: int,
+        on_change: Callable[[], None] = lambda: None,
+    ) -> None:
         self._db = db
+        self._on_change = on_change
         self._secrets = secrets
         self._max_rows = max_rows
 
@@ -41,7 +50,7 @@ class ProviderService:
         if not api_key.strip():
             raise errors.InvalidInputError("api key is required", param="apiKey")
         now = datetime.now(UTC)
-        async with self._db.transaction() as session:
+        async with self._db.transaction(self._on_change) as session:
             current = await store.find_config(session, provider)
             if current is not None and not upsert:
                 raise errors.InvalidInputError("provider config already exists", param="upsert")
@@ -81,11 +90,23 @@ class ProviderService:
 
     async def delete(self, provider: CloudProvider) -> None:
         """Remove the key and the provider's virtual backend with it."""
-        async with self._db.transaction() as session:
+        async with self._db.transaction(self._on_change) as session:
             await store.delete_config(session, provider)
             backend = await registry_store.find_backend(session, provider.value)
             if backend is not None:
                 await registry_store.delete_backend(session, backend.id)
+
+    async def api_keys(self) -> dict[CloudProvider, str]:
+        """Every configured provider's plaintext key (for drivers only, never for replies)."""
+        async with self._db.transaction() as session:
+            configs = await store.list_configs(session, PageRequest(limit=len(CloudProvider)))
+        keys = {}
+        for config in configs:
+            try:
+                keys[config.provider] = self._secrets.open(config.api_key)
+            except errors.UnavailableError:
+                continue  # undecryptable: the backend reports "API key not configured"
+        return keys
 
     def _masked(self, config: ProviderConfig) -> ProviderConfig:
         return msgspec.structs.replace(config, api_key=mask(self._secrets.open(config.api_key)))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
@@ -56,9 +57,12 @@ def validate_model(spec: ModelSpec) -> None:
 class BackendService:
     """Create, read, update and delete backends."""
 
-    def __init__(self, db: Database, *, max_rows: int) -> None:
+    def __init__(
+        self, db: Database, *, max_rows: int, on_change: Callable[[], None] = lambda: None
+    ) -> None:
         self._db = db
         self._max_rows = max_rows
+        self._on_change = on_change
 
     async def create(self, spec: BackendSpec) -> Backend:
         kind = validate_backend(spec)
@@ -71,7 +75,7 @@ class BackendService:
             created_at=now,
             updated_at=now,
         )
-        async with self._db.transaction() as session:
+        async with self._db.transaction(self._on_change) as session:
             if await store.count_backends(session) >= self._max_rows:
                 raise errors.LimitExceededError(f"row limit reached (max {self._max_rows})")
             return await store.create_backend(session, backend)
@@ -86,7 +90,7 @@ class BackendService:
 
     async def update(self, backend_id: str, spec: BackendSpec) -> Backend:
         kind = validate_backend(spec)
-        async with self._db.transaction() as session:
+        async with self._db.transaction(self._on_change) as session:
             current = await store.get_backend(session, backend_id)
             changed = Backend(
                 id=current.id,
@@ -99,24 +103,34 @@ class BackendService:
             return await store.update_backend(session, changed)
 
     async def delete(self, backend_id: str) -> None:
-        async with self._db.transaction() as session:
+        async with self._db.transaction(self._on_change) as session:
             await store.delete_backend(session, backend_id)
 
 
 class ModelService:
     """Declare, update and remove models; the default embedding model cannot be removed."""
 
-    def __init__(self, db: Database, *, max_rows: int, immutable: frozenset[str]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        *,
+        max_rows: int,
+        immutable: frozenset[str],
+        on_change: Callable[[], None] = lambda: None,
+        purge: Callable[[str], Awaitable[None]] | None = None,
+    ) -> None:
         self._db = db
         self._max_rows = max_rows
         self._immutable = immutable
+        self._on_change = on_change
+        self._purge = purge
 
     async def create(self, spec: ModelSpec) -> Model:
         validate_model(spec)
         now = datetime.now(UTC)
         name = spec.model.strip()
         model = _model(name, spec, created_at=now, updated_at=now)
-        async with self._db.transaction() as session:
+        async with self._db.transaction(self._on_change) as session:
             if await store.count_models(session) >= self._max_rows:
                 raise errors.LimitExceededError(f"row limit reached (max {self._max_rows})")
             return await store.create_model(session, model)
@@ -127,7 +141,7 @@ class ModelService:
 
     async def update(self, model_id: str, spec: ModelSpec) -> Model:
         validate_model(spec)
-        async with self._db.transaction() as session:
+        async with self._db.transaction(self._on_change) as session:
             current = await store.get_model(session, model_id)
             name = spec.model.strip()
             if current.model in self._immutable and name != current.model:
@@ -137,11 +151,14 @@ class ModelService:
             )
             return await store.update_model(session, changed)
 
-    async def delete(self, name: str) -> None:
+    async def delete(self, name: str, *, purge: bool = False) -> None:
+        """Remove a model by name; `purge` also drops and stops its pulls."""
         if name in self._immutable:
             raise errors.ForbiddenError("serverops: immutable model")
-        async with self._db.transaction() as session:
+        async with self._db.transaction(self._on_change) as session:
             await store.delete_model_by_name(session, name)
+        if purge and self._purge is not None:
+            await self._purge(name)
 
 
 def _model(model_id: str, spec: ModelSpec, *, created_at: datetime, updated_at: datetime) -> Model:

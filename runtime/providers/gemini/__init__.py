@@ -1,0 +1,1 @@
+"""The Gemini driver (`/v1beta/*`)."""

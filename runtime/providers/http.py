@@ -1,0 +1,94 @@
+"""Shared HTTP mechanics for drivers: error mapping and NDJSON reading over httpx."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+import httpx
+import msgspec
+
+from runtime.providers.errors import (
+    BadProviderResponseError,
+    ModelMissingError,
+    ProviderUnreachableError,
+)
+
+_NOT_FOUND = 404
+_T = TypeVar("_T")
+
+
+def _excerpt(body: bytes) -> str:
+    text = body[:300].decode("utf-8", "replace").strip()
+    return text or "<empty body>"
+
+
+def check_status(response: httpx.Response, body: bytes, what: str) -> None:
+    """Raise the provider error matching a non-2xx answer."""
+    if response.is_success:
+        return
+    message = f"{what}: backend answered {response.status_code}: {_excerpt(body)}"
+    if response.status_code == _NOT_FOUND:
+        raise ModelMissingError(message)
+    raise BadProviderResponseError(message)
+
+
+@asynccontextmanager
+async def reachable(what: str) -> AsyncIterator[None]:
+    """Turn transport failures into ProviderUnreachableError with a readable message."""
+    try:
+        yield
+    except httpx.TimeoutException as exc:
+        raise ProviderUnreachableError(f"{what}: timed out ({type(exc).__name__})") from exc
+    except httpx.TransportError as exc:
+        raise ProviderUnreachableError(f"{what}: {type(exc).__name__}: {exc}") from exc
+
+
+class JsonApi:
+    """JSON requests to one backend: base URL, headers and timeout fixed, errors mapped."""
+
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        base_url: str,
+        *,
+        timeout: float,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.client = client
+        self.base = base_url.rstrip("/")
+        self.timeout = timeout
+        self.headers = {"content-type": "application/json", **(headers or {})}
+
+    async def call(
+        self, method: str, path: str, into: type[_T], *, what: str, body: Any = None
+    ) -> _T:
+        """One request decoded into `into`; every failure is a provider error."""
+        response = await self.send(method, path, what=what, body=body)
+        try:
+            return msgspec.json.decode(response.content, type=into)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise BadProviderResponseError(
+                f"{what}: unreadable answer ({exc}): {_excerpt(response.content)}"
+            ) from exc
+
+    async def send(self, method: str, path: str, *, what: str, body: Any = None) -> httpx.Response:
+        """One request with a successful answer; every failure is a provider error."""
+        async with reachable(what):
+            response = await self.client.request(
+                method,
+                self.base + path,
+                content=None if body is None else msgspec.json.encode(body),
+                headers=self.headers,
+                timeout=self.timeout,
+            )
+        check_status(response, response.content, what)
+        return response
+
+
+async def ndjson_lines(response: httpx.Response) -> AsyncIterator[bytes]:
+    """Yield each non-empty line of a streamed NDJSON body."""
+    async for line in response.aiter_lines():
+        if line.strip():
+            yield line.encode()

@@ -1,0 +1,72 @@
+"""Ollama over HTTP: list, describe, pull (streamed progress) and delete models."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import msgspec
+
+from runtime.providers.errors import BadProviderResponseError, ModelMissingError
+from runtime.providers.http import JsonApi, check_status, ndjson_lines, reachable
+from runtime.providers.messages import Capabilities, PullProgress, ServedModel
+from runtime.providers.ollama import wire
+
+
+class OllamaDriver:
+    """Talks to one Ollama server at `base_url`."""
+
+    def __init__(
+        self, client: httpx.AsyncClient, base_url: str, *, timeout: float, pull_stall: float
+    ) -> None:
+        self._api = JsonApi(client, base_url, timeout=timeout)
+        self._pull_timeout = httpx.Timeout(timeout, read=pull_stall)
+
+    async def list_models(self) -> list[ServedModel]:
+        tags = await self._api.call("GET", "/api/tags", wire.Tags, what="list models")
+        return [wire.served(tag) for tag in tags.models or ()]
+
+    async def describe(self, model: ServedModel) -> Capabilities:
+        show = await self._api.call(
+            "POST",
+            "/api/show",
+            wire.Show,
+            what=f"describe {model.name}",
+            body={"model": model.name},
+        )
+        return wire.capabilities(show)
+
+    async def pull(self, model: str) -> AsyncIterator[PullProgress]:
+        """Stream the pull; a read gap longer than the stall timeout raises unreachable."""
+        what = f"pull {model}"
+        async with (
+            reachable(what),
+            self._api.client.stream(
+                "POST",
+                f"{self._api.base}/api/pull",
+                content=msgspec.json.encode({"model": model, "stream": True}),
+                timeout=self._pull_timeout,
+            ) as response,
+        ):
+            if not response.is_success:
+                body = await response.aread()
+                if b'"error"' in body:
+                    _pull_line(body, what)
+                check_status(response, body, what)
+            async for raw in ndjson_lines(response):
+                yield _pull_line(raw, what)
+
+    async def delete(self, model: str) -> None:
+        await self._api.send("DELETE", "/api/delete", what=f"delete {model}", body={"model": model})
+
+
+def _pull_line(raw: bytes, what: str) -> PullProgress:
+    try:
+        line = msgspec.json.decode(raw, type=wire.PullLine)
+    except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+        raise BadProviderResponseError(f"{what}: unreadable progress line: {raw[:200]!r}") from exc
+    if line.error:
+        if "file does not exist" in line.error or "not found" in line.error:
+            raise ModelMissingError(f"{what}: {line.error}")
+        raise BadProviderResponseError(f"{what}: {line.error}")
+    return wire.progress(line)

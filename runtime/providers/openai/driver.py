@@ -1,0 +1,39 @@
+"""OpenAI-compatible servers over HTTP: list the served models (no pulls, no deletes)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+
+from runtime.providers.errors import UnsupportedOperationError
+from runtime.providers.http import JsonApi
+from runtime.providers.messages import Capabilities, PullProgress, ServedModel
+from runtime.providers.openai import wire
+
+
+class OpenAIDriver:
+    """Talks to one OpenAI-compatible server; `base_url` may end in `/v1` or not."""
+
+    def __init__(
+        self, client: httpx.AsyncClient, base_url: str, *, timeout: float, api_key: str | None
+    ) -> None:
+        headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
+        self._api = JsonApi(client, wire.api_root(base_url), timeout=timeout, headers=headers)
+
+    async def list_models(self) -> list[ServedModel]:
+        listed = await self._api.call("GET", "/models", wire.ModelList, what="list models")
+        return [wire.served(entry) for entry in listed.data or ()]
+
+    async def describe(self, model: ServedModel) -> Capabilities | None:
+        return model.capabilities
+
+    def pull(self, model: str) -> AsyncIterator[PullProgress]:
+        raise UnsupportedOperationError(
+            f"cannot pull {model}: OpenAI-compatible servers do not pull"
+        )
+
+    async def delete(self, model: str) -> None:
+        raise UnsupportedOperationError(
+            f"cannot delete {model}: OpenAI-compatible servers do not delete models"
+        )
