@@ -48,6 +48,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     pull_stall_timeout: float = 60.0
     pull_retry_after: float = 600.0
     pull_lease: float = 15.0
+    pull_backoff: float = 5.0
     pull_workers: int = 2
     prune_models: bool = False
     log_level: LogLevel = "INFO"
@@ -74,6 +75,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             pull_stall_timeout=reader.seconds("RUNTIME_PULL_STALL_TIMEOUT", 60.0),
             pull_retry_after=reader.seconds("RUNTIME_PULL_RETRY_AFTER", 600.0),
             pull_lease=reader.seconds("RUNTIME_PULL_LEASE", 15.0),
+            pull_backoff=reader.seconds("RUNTIME_PULL_BACKOFF", 5.0),
             pull_workers=reader.integer("RUNTIME_PULL_WORKERS", 2, low=1, high=64),
             prune_models=reader.flag("RUNTIME_PRUNE_MODELS"),
             log_level=reader.log_level("RUNTIME_LOG_LEVEL"),

@@ -60,7 +60,11 @@ def build_services(
     snapshot = SnapshotHolder()
     workers = [
         DownloadWorker(
-            db, drivers, hub, policy=PullPolicy(lease=settings.pull_lease), on_done=changed
+            db,
+            drivers,
+            hub,
+            policy=PullPolicy(lease=settings.pull_lease, backoff=settings.pull_backoff),
+            on_done=changed,
         )
         for _ in range(settings.pull_workers)
     ]

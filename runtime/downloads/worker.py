@@ -98,7 +98,8 @@ class DownloadWorker:
 
     async def _pull(self, job: PullJob, driver: Driver) -> None:
         report = Progress(status="queued", model=job.model, base_url=job.base_url)
-        renew_every = self._policy.lease.total_seconds() / 3
+        # progress reaches the database (and so /queue on every replica) at least each second
+        renew_every = min(self._policy.lease.total_seconds() / 3, 1.0)
         last_renew = asyncio.get_running_loop().time()
         try:
             async for step in driver.pull(job.model):

@@ -1,0 +1,54 @@
+"""Serve an ASGI app on a loopback port inside the test's event loop; stop it on demand."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import uvicorn
+
+
+class Served:
+    """A running loopback server: its base URL, and `stop()` to make it refuse connections."""
+
+    def __init__(self, server: uvicorn.Server, task: asyncio.Task[None], url: str) -> None:
+        self.url = url
+        self._server = server
+        self._task = task
+
+    async def stop(self) -> None:
+        self._server.should_exit = True
+        try:
+            await asyncio.wait_for(asyncio.shield(self._task), timeout=5)
+        except TimeoutError:
+            self._server.force_exit = True
+            await asyncio.wait_for(self._task, timeout=5)
+
+
+@asynccontextmanager
+async def serve(app: Any, *, lifespan: bool = False) -> AsyncIterator[Served]:
+    """Serve `app`; `lifespan=True` for our own app (start-up seeding, background loops)."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(
+        app,
+        log_level="warning",
+        lifespan="on" if lifespan else "off",
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            task.result()
+        await asyncio.sleep(0.005)
+    served = Served(server, task, f"http://127.0.0.1:{sock.getsockname()[1]}")
+    try:
+        yield served
+    finally:
+        if not task.done():
+            await served.stop()
+        sock.close()

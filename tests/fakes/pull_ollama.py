@@ -1,0 +1,161 @@
+"""A fake Ollama server for model management: tags, show, pull (NDJSON progress), delete.
+
+Speaks Ollama's wire format over real HTTP; scripted per test and recording what it got.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+Scope = dict[str, Any]
+
+
+@dataclass
+class Pullable:
+    """A model the fake can pull: its size, how many progress steps, delay per step."""
+
+    size: int = 4_000_000
+    steps: int = 4
+    delay: float = 0.0
+    stall_after: int | None = None  # send this many steps, then hang
+    fail_with: str = ""  # an Ollama error line after the manifest
+
+
+@dataclass
+class FakeOllama:
+    """Scriptable Ollama: `models` served now, `pullable` models it can download."""
+
+    models: dict[str, dict[str, Any]] = field(default_factory=dict)
+    pullable: dict[str, Pullable] = field(default_factory=dict)
+    capabilities: dict[str, list[str]] = field(default_factory=dict)
+    garbage: bool = False
+    requests: list[tuple[str, str, Any]] = field(default_factory=list)
+    pulls_started: int = 0
+
+    def add_model(self, name: str, *, size: int = 1000, caps: list[str] | None = None) -> None:
+        name = name if ":" in name else f"{name}:latest"
+        self.models[name] = {
+            "name": name,
+            "model": name,
+            "modified_at": "2026-01-01T00:00:00Z",
+            "size": size,
+            "digest": _digest(name),
+            "details": {
+                "parent_model": "",
+                "format": "gguf",
+                "family": "llama",
+                "families": ["llama"],
+                "parameter_size": "1B",
+                "quantization_level": "Q4_0",
+            },
+        }
+        self.capabilities[name] = caps or ["completion"]
+
+    async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        payload = json.loads(body) if body else None
+        self.requests.append((scope["method"], scope["path"], payload))
+        if self.garbage:
+            await _send(send, 200, b"<html>not ollama</html>", "text/html")
+            return
+        route = (scope["method"], scope["path"])
+        if route == ("GET", "/api/tags"):
+            await _json(send, 200, {"models": list(self.models.values())})
+        elif route == ("POST", "/api/show"):
+            await self._show(send, payload["model"])
+        elif route == ("POST", "/api/pull"):
+            await self._pull(send, payload["model"])
+        elif route == ("DELETE", "/api/delete"):
+            found = self.models.pop(payload["model"], None)
+            await _json(send, 200 if found else 404, {} if found else {"error": "model not found"})
+        else:
+            await _json(send, 404, {"error": "not found"})
+
+    async def _show(self, send: Any, name: str) -> None:
+        if name not in self.models:
+            await _json(send, 404, {"error": f"model '{name}' not found"})
+            return
+        await _json(
+            send,
+            200,
+            {
+                "capabilities": self.capabilities[name],
+                "details": self.models[name]["details"],
+                "model_info": {"general.architecture": "llama", "llama.context_length": 8192},
+            },
+        )
+
+    async def _pull(self, send: Any, name: str) -> None:
+        self.pulls_started += 1
+        spec = self.pullable.get(name)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/x-ndjson")],
+            }
+        )
+        await _line(send, {"status": "pulling manifest"})
+        if spec is None or spec.fail_with:
+            error = spec.fail_with if spec else "pull model manifest: file does not exist"
+            await _line(send, {"error": error}, last=True)
+            return
+        digest = _digest(name)
+        for step in range(1, spec.steps + 1):
+            if spec.stall_after is not None and step > spec.stall_after:
+                await asyncio.Event().wait()  # hang until the client goes away
+            await asyncio.sleep(spec.delay)
+            done = spec.size * step // spec.steps
+            await _line(
+                send,
+                {
+                    "status": f"pulling {digest[7:19]}",
+                    "digest": digest,
+                    "total": spec.size,
+                    "completed": done,
+                },
+            )
+        for status in ("verifying sha256 digest", "writing manifest"):
+            await _line(send, {"status": status})
+        self.add_model(name, size=spec.size)
+        await _line(send, {"status": "success"}, last=True)
+
+
+async def _line(send: Any, obj: dict[str, Any], *, last: bool = False) -> None:
+    await send(
+        {
+            "type": "http.response.body",
+            "body": json.dumps(obj).encode() + b"\n",
+            "more_body": not last,
+        }
+    )
+
+
+async def _json(send: Any, status: int, obj: Any) -> None:
+    await _send(send, status, json.dumps(obj).encode(), "application/json")
+
+
+async def _send(send: Any, status: int, body: bytes, content_type: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type.encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def _digest(name: str) -> str:
+    return "sha256:" + hashlib.sha256(name.encode()).hexdigest()

@@ -1,0 +1,99 @@
+"""Killing the server in the middle of a pull loses nothing: the next start finishes it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.fakes.loopback import serve
+from tests.fakes.pull_ollama import FakeOllama, Pullable
+from tests.services.test_pulls import declare, pulled
+from tests.test_cli import environment, free_port
+from tests.waiting import eventually
+
+
+class Process:
+    """`runtime-api serve` as an asyncio child process (the fake keeps running in our loop)."""
+
+    def __init__(self, process: asyncio.subprocess.Process, url: str) -> None:
+        self.process = process
+        self.url = url
+
+
+@pytest.fixture
+async def start(db_url: str, tmp_path: Path) -> AsyncIterator[object]:
+    started: list[Process] = []
+
+    async def launch() -> Process:
+        port = free_port()
+        env = environment(
+            db_url,
+            RUNTIME_PULL_LEASE="1",
+            RUNTIME_PULL_BACKOFF="0.1",
+            RUNTIME_RECONCILE_INTERVAL="0.3",
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "runtime",
+            "serve",
+            "--port",
+            str(port),
+            env=env,
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        child = Process(process, f"http://127.0.0.1:{port}")
+        started.append(child)
+        async with httpx.AsyncClient() as client:
+
+            async def ready() -> bool:
+                try:
+                    return (await client.get(f"{child.url}/health")).status_code == 200
+                except httpx.TransportError:
+                    return False
+
+            await eventually(ready, within=30)
+        return child
+
+    yield launch
+    for child in started:
+        if child.process.returncode is None:
+            child.process.kill()
+            await child.process.wait()
+
+
+async def test_pull_interrupted_by_a_kill_is_finished_after_restart(
+    start: object, db_url: str
+) -> None:
+    fake = FakeOllama()
+    fake.pullable["resume:7b"] = Pullable(steps=200, delay=0.02)
+    launch = start
+    async with serve(fake) as ollama:
+        first = await launch()  # type: ignore[operator]
+        async with httpx.AsyncClient(base_url=first.url, timeout=10) as api:
+            await declare(api, ollama.url, "resume:7b")
+
+            async def midway() -> bool:
+                jobs = (await api.get("/queue")).json()
+                return bool(jobs) and jobs[0]["completed"] > 0
+
+            await eventually(midway)
+        os.kill(first.process.pid, signal.SIGKILL)
+        await first.process.wait()
+        assert "resume:7b" not in fake.models
+        fake.pullable["resume:7b"] = Pullable(steps=3)
+        second = await launch()  # type: ignore[operator]
+        async with httpx.AsyncClient(base_url=second.url, timeout=10) as api:
+            backend = (await api.get("/backends")).json()[0]["id"]
+            assert await eventually(lambda: pulled(api, backend), within=20) == {"resume:7b"}
+            assert (await api.get("/queue")).json() == []
+    assert fake.pulls_started == 2
