@@ -1,0 +1,144 @@
+"""Driver contract for model management, each driver against its fake over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from runtime import errors
+from runtime.providers import DriverSettings, driver_for
+from runtime.providers.errors import (
+    BadProviderResponseError,
+    ModelMissingError,
+    ProviderUnreachableError,
+    UnsupportedOperationError,
+)
+from tests.fakes.gemini import FakeGemini
+from tests.fakes.loopback import serve
+from tests.fakes.pull_ollama import FakeOllama, Pullable
+
+SETTINGS = DriverSettings(timeout=2.0, pull_stall=0.5)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient() as client:
+        yield client
+
+
+async def test_ollama_lists_and_describes_served_models(http: httpx.AsyncClient) -> None:
+    fake = FakeOllama()
+    fake.add_model("llama3:8b", size=4_700_000_000, caps=["completion", "tools"])
+    fake.add_model("nomic-embed-text", caps=["embedding"])
+    async with serve(fake) as served:
+        driver = driver_for("ollama", served.url, http, SETTINGS)
+        models = {m.name: m for m in await driver.list_models()}
+        assert set(models) == {"llama3:8b", "nomic-embed-text:latest"}
+        llama = models["llama3:8b"]
+        assert llama.size == 4_700_000_000
+        assert llama.details.family == "llama"
+        assert llama.digest.startswith("sha256:")
+        caps = await driver.describe(llama)
+        assert caps is not None
+        assert (caps.can_chat, caps.can_embed, caps.context_length) == (True, False, 8192)
+        embed = await driver.describe(models["nomic-embed-text:latest"])
+        assert embed is not None
+        assert (embed.can_chat, embed.can_embed) == (False, True)
+
+
+async def test_ollama_pull_reports_progress_and_the_model_appears(
+    http: httpx.AsyncClient,
+) -> None:
+    fake = FakeOllama()
+    fake.pullable["phi3:3.8b"] = Pullable(size=1000, steps=4)
+    async with serve(fake) as served:
+        driver = driver_for("ollama", served.url, http, SETTINGS)
+        steps = [step async for step in driver.pull("phi3:3.8b")]
+        assert steps[0].status == "pulling manifest"
+        assert [s.completed for s in steps if s.total] == [250, 500, 750, 1000]
+        assert steps[-1].status == "success"
+        assert "phi3:3.8b" in {m.name for m in await driver.list_models()}
+        await driver.delete("phi3:3.8b")
+        assert await driver.list_models() == []
+        with pytest.raises(ModelMissingError):
+            await driver.delete("phi3:3.8b")
+
+
+async def test_ollama_pull_of_unknown_model_is_model_missing(http: httpx.AsyncClient) -> None:
+    async with serve(FakeOllama()) as served:
+        driver = driver_for("ollama", served.url, http, SETTINGS)
+        with pytest.raises(ModelMissingError, match="file does not exist"):
+            async for _ in driver.pull("nosuch:1b"):
+                pass
+
+
+async def test_ollama_pull_that_stalls_fails_as_unreachable(http: httpx.AsyncClient) -> None:
+    fake = FakeOllama()
+    fake.pullable["stuck:1b"] = Pullable(stall_after=1)
+    async with serve(fake) as served:
+        driver = driver_for("ollama", served.url, http, SETTINGS)
+        with pytest.raises(ProviderUnreachableError, match="timed out") as raised:
+            async for _ in driver.pull("stuck:1b"):
+                pass
+        assert raised.value.retryable
+
+
+async def test_garbage_answer_is_a_bad_response(http: httpx.AsyncClient) -> None:
+    fake = FakeOllama(garbage=True)
+    async with serve(fake) as served:
+        with pytest.raises(BadProviderResponseError, match="unreadable answer"):
+            await driver_for("ollama", served.url, http, SETTINGS).list_models()
+
+
+@pytest.mark.parametrize("kind", ["ollama", "vllm", "openai", "gemini"])
+async def test_dead_backend_is_unreachable(http: httpx.AsyncClient, kind: str) -> None:
+    async with serve(FakeOllama()) as served:
+        url = served.url
+    driver = driver_for(kind, url, http, SETTINGS, api_key="k")
+    with pytest.raises(ProviderUnreachableError) as raised:
+        await driver.list_models()
+    assert isinstance(raised.value, errors.UnavailableError)
+
+
+async def test_gemini_lists_every_page_with_capabilities(http: httpx.AsyncClient) -> None:
+    fake = FakeGemini(page_size=2)
+    fake.add_model("gemini-1.5-flash", methods=["generateContent", "countTokens"])
+    fake.add_model("gemini-1.5-pro", methods=["generateContent"], input_tokens=2_000_000)
+    fake.add_model("text-embedding-004", methods=["embedContent"], input_tokens=2048)
+    async with serve(fake) as served:
+        driver = driver_for("gemini", served.url, http, SETTINGS, api_key="gk-test")
+        models = {m.name: m for m in await driver.list_models()}
+    assert set(models) == {"gemini-1.5-flash", "gemini-1.5-pro", "text-embedding-004"}
+    pro = models["gemini-1.5-pro"].capabilities
+    assert pro is not None
+    assert (pro.can_chat, pro.can_embed, pro.context_length) == (True, False, 2_000_000)
+    embed = models["text-embedding-004"].capabilities
+    assert embed is not None
+    assert (embed.can_chat, embed.can_embed) == (False, True)
+    assert len(fake.requests) == 2
+    assert all(h["x-goog-api-key"] == "gk-test" for _, _, h in fake.requests)
+
+
+async def test_gemini_without_a_key_is_not_configured(http: httpx.AsyncClient) -> None:
+    driver = driver_for("gemini", "http://127.0.0.1:9", http, SETTINGS, api_key=None)
+    with pytest.raises(ProviderUnreachableError, match="API key not configured"):
+        await driver.list_models()
+
+
+async def test_gemini_with_a_wrong_key_is_a_bad_response(http: httpx.AsyncClient) -> None:
+    async with serve(FakeGemini()) as served:
+        driver = driver_for("gemini", served.url, http, SETTINGS, api_key="wrong")
+        with pytest.raises(BadProviderResponseError, match="API key not valid"):
+            await driver.list_models()
+
+
+@pytest.mark.parametrize("kind", ["vllm", "openai", "gemini"])
+async def test_only_ollama_pulls_and_deletes(http: httpx.AsyncClient, kind: str) -> None:
+    driver = driver_for(kind, "http://127.0.0.1:9", http, SETTINGS, api_key="k")
+    with pytest.raises(UnsupportedOperationError):
+        async for _ in driver.pull("m:1"):
+            pass
+    with pytest.raises(UnsupportedOperationError):
+        await driver.delete("m:1")
