@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -17,9 +18,11 @@ from runtime.db import Database
 from runtime.downloads import DownloadService
 from runtime.downloads.progress import ProgressHub
 from runtime.downloads.worker import DownloadLoop, DownloadWorker, PullPolicy
+from runtime.execution import ChatGateway
 from runtime.providerconfig import ProviderService, SecretBox
 from runtime.providers import DriverSettings
 from runtime.registry import BackendService, ModelService
+from runtime.routing import Health, Resolver
 from runtime.state import SnapshotHolder
 from runtime.state.drivers import Drivers
 from runtime.state.loop import ReconcileLoop
@@ -38,6 +41,7 @@ class Services:
     providers: ProviderService
     downloads: DownloadService
     snapshot: SnapshotHolder
+    chat: ChatGateway
     identity: VersionOut
 
 
@@ -98,6 +102,7 @@ def build_services(
         providers=providers,
         downloads=downloads,
         snapshot=snapshot,
+        chat=ChatGateway(Resolver(snapshot, Health(), random.Random()), drivers),  # noqa: S311
         identity=identity(uuid.uuid4().hex[:8], settings.tenancy),
     )
     loops: dict[str, Loop] = {"reconcile": reconcile}

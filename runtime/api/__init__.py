@@ -5,6 +5,7 @@ from runtime.api.backends import BackendController
 from runtime.api.downloads import QueueController
 from runtime.api.groups import GroupController, GroupLookupController
 from runtime.api.models import ModelController
+from runtime.api.openai import OpenAIController
 from runtime.api.providers import ProviderController
 from runtime.api.state import StateController
 from runtime.api.system import SystemController
@@ -16,6 +17,7 @@ CONTROLLERS = [
     GroupController,
     ModelAffinityController,
     ModelController,
+    OpenAIController,
     ProviderController,
     QueueController,
     StateController,

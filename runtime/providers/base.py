@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol
 
+from runtime.providers.chat import Chat
 from runtime.providers.messages import Capabilities, PullProgress, ServedModel
 
 
@@ -20,6 +21,17 @@ class Driver(Protocol):
 
     async def describe(self, model: ServedModel) -> Capabilities | None:
         """Capabilities and context length of one served model; None when the API cannot say."""
+        ...
+
+    async def chat(self, chat: Chat) -> bytes:
+        """A whole OpenAI `chat.completion` for an OpenAI chat request."""
+        ...
+
+    def stream_chat(self, chat: Chat) -> AsyncIterator[bytes]:
+        """OpenAI SSE bytes (`data: {...}` events, then `data: [DONE]`) as they are produced.
+
+        Fails before yielding anything when the backend cannot start the answer.
+        """
         ...
 
     def pull(self, model: str) -> AsyncIterator[PullProgress]:

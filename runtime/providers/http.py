@@ -41,7 +41,7 @@ async def reachable(what: str) -> AsyncIterator[None]:
         yield
     except httpx.TimeoutException as exc:
         raise ProviderUnreachableError(f"{what}: timed out ({type(exc).__name__})") from exc
-    except httpx.TransportError as exc:
+    except (httpx.TransportError, httpx.StreamError) as exc:
         raise ProviderUnreachableError(f"{what}: {type(exc).__name__}: {exc}") from exc
 
 
@@ -73,18 +73,39 @@ class JsonApi:
                 f"{what}: unreadable answer ({exc}): {_excerpt(response.content)}"
             ) from exc
 
-    async def send(self, method: str, path: str, *, what: str, body: Any = None) -> httpx.Response:
-        """One request with a successful answer; every failure is a provider error."""
+    async def send(
+        self, method: str, path: str, *, what: str, body: Any = None, raw: bytes | None = None
+    ) -> httpx.Response:
+        """One request with a successful answer; every failure is a provider error.
+
+        `body` is encoded as JSON; `raw` is sent as it is.
+        """
         async with reachable(what):
             response = await self.client.request(
                 method,
                 self.base + path,
-                content=None if body is None else msgspec.json.encode(body),
+                content=raw if body is None else msgspec.json.encode(body),
                 headers=self.headers,
                 timeout=self.timeout,
             )
         check_status(response, response.content, what)
         return response
+
+    @asynccontextmanager
+    async def stream(
+        self, method: str, path: str, *, what: str, raw: bytes, read_timeout: float | None = None
+    ) -> AsyncIterator[httpx.Response]:
+        """A streamed request whose status was checked; failures while reading map too."""
+        timeout = httpx.Timeout(self.timeout, read=read_timeout)
+        async with (
+            reachable(what),
+            self.client.stream(
+                method, self.base + path, content=raw, headers=self.headers, timeout=timeout
+            ) as response,
+        ):
+            if not response.is_success:
+                check_status(response, await response.aread(), what)
+            yield response
 
 
 async def ndjson_lines(response: httpx.Response) -> AsyncIterator[bytes]:

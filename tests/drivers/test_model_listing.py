@@ -17,7 +17,7 @@ from runtime.providers.errors import (
 )
 from tests.fakes.gemini import FakeGemini
 from tests.fakes.loopback import serve
-from tests.fakes.pull_ollama import FakeOllama, Pullable
+from tests.fakes.ollama_fake import FakeOllama, Pullable
 
 SETTINGS = DriverSettings(timeout=2.0, pull_stall=0.5)
 

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.fakes.loopback import serve
-from tests.fakes.pull_ollama import FakeOllama, Pullable
+from tests.fakes.ollama_fake import FakeOllama, Pullable
 from tests.services.test_pulls import declare, pulled
 from tests.test_cli import environment, free_port
 from tests.waiting import eventually

@@ -12,7 +12,7 @@ import pytest
 from runtime.app import create_app
 from runtime.config import Settings
 from tests.fakes.loopback import Served, serve
-from tests.fakes.pull_ollama import FakeOllama, Pullable
+from tests.fakes.ollama_fake import FakeOllama, Pullable
 from tests.waiting import eventually
 
 

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 import httpx
 
+from runtime.providers.chat import Chat
 from runtime.providers.errors import ProviderUnreachableError, UnsupportedOperationError
 from runtime.providers.gemini import wire
 from runtime.providers.http import JsonApi
@@ -41,6 +42,12 @@ class GeminiDriver:
 
     async def describe(self, model: ServedModel) -> Capabilities | None:
         return model.capabilities
+
+    async def chat(self, chat: Chat) -> bytes:
+        raise UnsupportedOperationError(f"chat with {chat.model}: not built for Gemini yet")
+
+    def stream_chat(self, chat: Chat) -> AsyncIterator[bytes]:
+        raise UnsupportedOperationError(f"chat with {chat.model}: not built for Gemini yet")
 
     def pull(self, model: str) -> AsyncIterator[PullProgress]:
         raise UnsupportedOperationError(f"cannot pull {model}: Gemini does not pull")

@@ -7,10 +7,13 @@ from collections.abc import AsyncIterator
 import httpx
 import msgspec
 
+from runtime.providers.chat import Chat
 from runtime.providers.errors import BadProviderResponseError, ModelMissingError
 from runtime.providers.http import JsonApi, check_status, ndjson_lines, reachable
 from runtime.providers.messages import Capabilities, PullProgress, ServedModel
 from runtime.providers.ollama import wire
+from runtime.providers.ollama.chat import OllamaChatChunk, completion, to_ollama
+from runtime.providers.ollama.stream import StreamTranslator
 
 
 class OllamaDriver:
@@ -55,6 +58,30 @@ class OllamaDriver:
                 check_status(response, body, what)
             async for raw in ndjson_lines(response):
                 yield _pull_line(raw, what)
+
+    async def chat(self, chat: Chat) -> bytes:
+        response = await self._api.send(
+            "POST", "/api/chat", what="chat", raw=to_ollama(chat, stream=False)
+        )
+        try:
+            answer = msgspec.json.decode(response.content, type=OllamaChatChunk)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise BadProviderResponseError(f"chat: unreadable answer: {exc}") from exc
+        return completion(answer, chat.request.model)
+
+    async def stream_chat(self, chat: Chat) -> AsyncIterator[bytes]:
+        """OpenAI SSE bytes as Ollama produces tokens; raises before the first byte on failure."""
+        translator = StreamTranslator(
+            chat.request.model,
+            include_usage=bool(
+                chat.request.stream_options and chat.request.stream_options.include_usage
+            ),
+        )
+        async with self._api.stream(
+            "POST", "/api/chat", what="chat", raw=to_ollama(chat, stream=True)
+        ) as response:
+            async for line in ndjson_lines(response):
+                yield translator.line(line)
 
     async def delete(self, model: str) -> None:
         await self._api.send("DELETE", "/api/delete", what=f"delete {model}", body={"model": model})

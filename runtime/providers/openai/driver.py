@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import httpx
+import msgspec
 
+from runtime.providers.chat import Chat
 from runtime.providers.errors import UnsupportedOperationError
 from runtime.providers.http import JsonApi
 from runtime.providers.messages import Capabilities, PullProgress, ServedModel
@@ -28,6 +30,18 @@ class OpenAIDriver:
     async def describe(self, model: ServedModel) -> Capabilities | None:
         return model.capabilities
 
+    async def chat(self, chat: Chat) -> bytes:
+        response = await self._api.send("POST", "/chat/completions", what="chat", raw=_body(chat))
+        return response.content
+
+    async def stream_chat(self, chat: Chat) -> AsyncIterator[bytes]:
+        """The backend's SSE bytes, relayed as they arrive."""
+        async with self._api.stream(
+            "POST", "/chat/completions", what="chat", raw=_body(chat)
+        ) as response:
+            async for chunk in response.aiter_raw():
+                yield chunk
+
     def pull(self, model: str) -> AsyncIterator[PullProgress]:
         raise UnsupportedOperationError(
             f"cannot pull {model}: OpenAI-compatible servers do not pull"
@@ -37,3 +51,12 @@ class OpenAIDriver:
         raise UnsupportedOperationError(
             f"cannot delete {model}: OpenAI-compatible servers do not delete models"
         )
+
+
+def _body(chat: Chat) -> bytes:
+    """The client's request as sent, unless the backend knows the model by another name."""
+    if chat.model == chat.request.model:
+        return chat.body
+    body = msgspec.json.decode(chat.body)
+    body["model"] = chat.model
+    return msgspec.json.encode(body)

@@ -1,4 +1,4 @@
-"""A fake Ollama server for model management: tags, show, pull (NDJSON progress), delete.
+"""A fake Ollama server: tags, show, pull (NDJSON progress), delete and chat (JSON and NDJSON).
 
 Speaks Ollama's wire format over real HTTP; scripted per test and recording what it got.
 """
@@ -10,6 +10,8 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from tests.fakes.script import ChatScript
 
 Scope = dict[str, Any]
 
@@ -33,6 +35,7 @@ class FakeOllama:
     pullable: dict[str, Pullable] = field(default_factory=dict)
     capabilities: dict[str, list[str]] = field(default_factory=dict)
     garbage: bool = False
+    chat: ChatScript = field(default_factory=ChatScript)
     requests: list[tuple[str, str, Any]] = field(default_factory=list)
     pulls_started: int = 0
 
@@ -75,12 +78,67 @@ class FakeOllama:
         elif route == ("POST", "/api/show"):
             await self._show(send, payload["model"])
         elif route == ("POST", "/api/pull"):
-            await self._pull(send, payload["model"])
+            await self._pull(send, payload["model"], stream=payload.get("stream", True))
+        elif route == ("POST", "/api/chat"):
+            await self._chat(send, payload)
         elif route == ("DELETE", "/api/delete"):
             found = self.models.pop(payload["model"], None)
             await _json(send, 200 if found else 404, {} if found else {"error": "model not found"})
         else:
             await _json(send, 404, {"error": "not found"})
+
+    async def _chat(self, send: Any, payload: dict[str, Any]) -> None:
+        script = self.chat
+        await asyncio.sleep(script.latency)
+        failure = script.take_failure()
+        if failure:
+            await _json(send, failure, {"error": "injected failure"})
+            return
+        chunks = script.answer(payload["messages"])
+        calls = [{"function": {"name": n, "arguments": a}} for n, a in script.tool_calls]
+        done = {
+            "done": True,
+            "done_reason": "stop",
+            "prompt_eval_count": script.prompt_tokens,
+            "eval_count": len(chunks),
+            "total_duration": 1000,
+        }
+        model = payload["model"]
+        if not payload.get("stream", True):
+            message: dict[str, Any] = {"role": "assistant", "content": "".join(chunks)}
+            if calls:
+                message["tool_calls"] = calls
+            await _json(send, 200, {"model": model, "message": message, **done})
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/x-ndjson")],
+            }
+        )
+        for n, chunk in enumerate(chunks):
+            if script.die_after is not None and n >= script.die_after:
+                raise RuntimeError("fake backend died mid-stream")
+            await _line(
+                send,
+                {"model": model, "message": {"role": "assistant", "content": chunk}, "done": False},
+            )
+            await asyncio.sleep(script.delay)
+        if calls:
+            await _line(
+                send,
+                {
+                    "model": model,
+                    "done": False,
+                    "message": {"role": "assistant", "content": "", "tool_calls": calls},
+                },
+            )
+        await _line(
+            send,
+            {"model": model, "message": {"role": "assistant", "content": ""}, **done},
+            last=True,
+        )
 
     async def _show(self, send: Any, name: str) -> None:
         if name not in self.models:
@@ -96,9 +154,17 @@ class FakeOllama:
             },
         )
 
-    async def _pull(self, send: Any, name: str) -> None:
+    async def _pull(self, send: Any, name: str, *, stream: bool) -> None:
         self.pulls_started += 1
         spec = self.pullable.get(name)
+        if not stream:
+            if spec is None or spec.fail_with:
+                error = spec.fail_with if spec else "pull model manifest: file does not exist"
+                await _json(send, 500, {"error": error})
+            else:
+                self.add_model(name, size=spec.size)
+                await _json(send, 200, {"status": "success"})
+            return
         await send(
             {
                 "type": "http.response.start",

@@ -1,0 +1,95 @@
+"""The OpenAI chat-completions request as the gateway receives it (the lingua franca).
+
+Pure data and its decoding: drivers translate from here to their own wire format.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from runtime import errors
+
+
+class FunctionCall(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A tool call's function: `arguments` is a JSON text, as OpenAI sends it."""
+
+    name: str
+    arguments: str = "{}"
+
+
+class ToolCall(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """A tool call the assistant made."""
+
+    function: FunctionCall
+    id: str = ""
+    type: str = "function"
+
+
+class ChatMessage(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """One message of the conversation; `content` may be text or a list of parts."""
+
+    role: str
+    content: str | list[dict[str, Any]] | None = None
+    name: str | None = None
+    tool_calls: list[ToolCall] | None = None
+    tool_call_id: str | None = None
+
+
+class StreamOptions(msgspec.Struct, kw_only=True):
+    """`stream_options` of a streaming request."""
+
+    include_usage: bool = False
+
+
+class ResponseFormat(msgspec.Struct, kw_only=True):
+    """`response_format`: only its type matters to us."""
+
+    type: str = "text"
+
+
+class ChatRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
+    """The parts of an OpenAI chat request the gateway reads; `tools` pass through untouched."""
+
+    model: str
+    messages: list[ChatMessage]
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    tools: msgspec.Raw | None = None
+    tool_choice: msgspec.Raw | None = None
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    max_completion_tokens: int | None = None
+    stop: str | list[str] | None = None
+    seed: int | None = None
+    response_format: ResponseFormat | None = None
+
+
+class Chat(msgspec.Struct, frozen=True, kw_only=True):
+    """A chat call for a driver: the parsed request, its original bytes, the served model."""
+
+    request: ChatRequest
+    body: bytes
+    model: str
+
+
+_decoder = msgspec.json.Decoder(ChatRequest)
+
+
+def parse_chat(body: bytes) -> ChatRequest:
+    """Decode a chat request; InvalidInputError (or BadRequestError) names what is wrong."""
+    try:
+        request = _decoder.decode(body)
+    except msgspec.ValidationError as exc:
+        path = str(exc).rsplit("`$.", 1)
+        param = path[1].rstrip("`").split("[")[0].split(".")[0] if len(path) > 1 else None
+        raise errors.InvalidInputError(str(exc), param=param) from None
+    except msgspec.DecodeError as exc:
+        raise errors.BadRequestError(f"invalid json: {exc}") from None
+    if not request.model:
+        raise errors.InvalidInputError("model is required", param="model")
+    if not request.messages:
+        raise errors.InvalidInputError("messages must not be empty", param="messages")
+    return request

@@ -1,0 +1,45 @@
+"""Pure: the routes a request may take, read off a reconcile snapshot.
+
+A served model has capabilities only when a group of its backend declares it, so a route
+exists only where backend and model share a group and the backend serves the model now.
+"""
+
+from __future__ import annotations
+
+from runtime.providers.messages import Capabilities
+from runtime.routing.types import Capability, Route, RouteRequest
+from runtime.state.names import canonical
+from runtime.state.types import Snapshot
+
+
+def _capable(caps: Capabilities, needs: frozenset[Capability]) -> bool:
+    checks = {
+        Capability.CHAT: caps.can_chat,
+        Capability.PROMPT: caps.can_prompt,
+        Capability.EMBED: caps.can_embed,
+        Capability.STREAM: caps.can_stream,
+    }
+    return all(checks[need] for need in needs)
+
+
+def candidates(snapshot: Snapshot, request: RouteRequest) -> list[Route]:
+    """Every healthy (backend, served model) pair that can serve the request."""
+    wanted = canonical(request.model)
+    found = []
+    for state in snapshot.backends.values():
+        if state.error:
+            continue
+        for pulled in state.pulled:
+            caps = pulled.capabilities
+            if canonical(pulled.served.name) != wanted or not _capable(caps, request.needs):
+                continue
+            if request.min_context and caps.context_length < request.min_context:
+                continue
+            found.append(
+                Route(
+                    backend=state.backend,
+                    model=pulled.served.name,
+                    context_length=caps.context_length,
+                )
+            )
+    return found

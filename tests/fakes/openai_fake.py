@@ -1,0 +1,182 @@
+"""A fake OpenAI-compatible server (also stands in for vLLM): models and chat completions.
+
+Real HTTP, OpenAI's JSON and SSE wire formats, optional bearer key, scripted via ChatScript.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from tests.fakes.script import ChatScript
+
+
+@dataclass
+class FakeOpenAI:
+    """Serves `/v1/models` and `/v1/chat/completions` for `models` (vLLM adds max_model_len)."""
+
+    models: dict[str, int] = field(default_factory=dict)  # id -> max_model_len (0: omit)
+    api_key: str | None = None
+    chat: ChatScript = field(default_factory=ChatScript)
+    requests: list[tuple[str, str, Any]] = field(default_factory=list)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        body = b""
+        while True:
+            message = await receive()
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+        payload = json.loads(body) if body else None
+        self.requests.append((scope["method"], scope["path"], payload))
+        headers = dict(scope["headers"])
+        if self.api_key and headers.get(b"authorization") != f"Bearer {self.api_key}".encode():
+            await _json(send, 401, _error("Incorrect API key provided.", "invalid_api_key"))
+            return
+        route = (scope["method"], scope["path"])
+        if route == ("GET", "/v1/models"):
+            data = [
+                {"id": m, "object": "model", "created": 1700000000, "owned_by": "fake"}
+                | ({"max_model_len": n} if n else {})
+                for m, n in self.models.items()
+            ]
+            await _json(send, 200, {"object": "list", "data": data})
+        elif route == ("POST", "/v1/chat/completions"):
+            await self._chat(send, payload)
+        else:
+            await _json(send, 404, _error("not found", "not_found"))
+
+    async def _chat(self, send: Any, payload: dict[str, Any]) -> None:
+        script = self.chat
+        await asyncio.sleep(script.latency)
+        failure = script.take_failure()
+        if failure:
+            await _json(send, failure, _error("injected failure", "server_error"))
+            return
+        if payload["model"] not in self.models:
+            await _json(send, 404, _error(f"model {payload['model']} not found", "model_not_found"))
+            return
+        chunks = script.answer(payload["messages"])
+        if payload.get("stream"):
+            await self._stream(send, payload, chunks)
+            return
+        message: dict[str, Any] = {"role": "assistant", "content": "".join(chunks)}
+        calls = _calls(script)
+        if calls:
+            message["tool_calls"] = calls
+        await _json(
+            send,
+            200,
+            {
+                "id": "chatcmpl-fake",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": payload["model"],
+                "choices": [
+                    {
+                        "index": 0,
+                        "message": message,
+                        "finish_reason": "tool_calls" if calls else "stop",
+                    }
+                ],
+                "usage": _usage(script, chunks),
+            },
+        )
+
+    async def _stream(self, send: Any, payload: dict[str, Any], chunks: list[str]) -> None:
+        script = self.chat
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"text/event-stream")],
+            }
+        )
+        base = {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": payload["model"],
+        }
+
+        async def event(delta: dict[str, Any], finish: str | None = None) -> None:
+            chunk = base | {"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
+            await _sse(send, chunk)
+
+        await event({"role": "assistant", "content": ""})
+        for n, text in enumerate(chunks):
+            if script.die_after is not None and n >= script.die_after:
+                raise RuntimeError("fake backend died mid-stream")
+            await event({"content": text})
+            await asyncio.sleep(script.delay)
+        for index, call in enumerate(_calls(script)):
+            arguments = call["function"]["arguments"]
+            half = len(arguments) // 2
+            await event(
+                {
+                    "tool_calls": [
+                        {
+                            "index": index,
+                            "id": call["id"],
+                            "type": "function",
+                            "function": {
+                                "name": call["function"]["name"],
+                                "arguments": arguments[:half],
+                            },
+                        }
+                    ]
+                }
+            )
+            await event(
+                {"tool_calls": [{"index": index, "function": {"arguments": arguments[half:]}}]}
+            )
+        await event({}, "tool_calls" if script.tool_calls else "stop")
+        if (payload.get("stream_options") or {}).get("include_usage"):
+            await _sse(send, base | {"choices": [], "usage": _usage(script, chunks)})
+        await send({"type": "http.response.body", "body": b"data: [DONE]\n\n"})
+
+
+def _calls(script: ChatScript) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": f"call_{n}",
+            "type": "function",
+            "function": {"name": name, "arguments": json.dumps(arguments)},
+        }
+        for n, (name, arguments) in enumerate(script.tool_calls)
+    ]
+
+
+def _usage(script: ChatScript, chunks: list[str]) -> dict[str, int]:
+    return {
+        "prompt_tokens": script.prompt_tokens,
+        "completion_tokens": len(chunks),
+        "total_tokens": script.prompt_tokens + len(chunks),
+    }
+
+
+def _error(message: str, code: str) -> dict[str, Any]:
+    return {
+        "error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}
+    }
+
+
+async def _sse(send: Any, obj: Any) -> None:
+    data = b"data: " + json.dumps(obj).encode() + b"\n\n"
+    await send({"type": "http.response.body", "body": data, "more_body": True})
+
+
+async def _json(send: Any, status: int, obj: Any) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
+    await send({"type": "http.response.body", "body": json.dumps(obj).encode()})
