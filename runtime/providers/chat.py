@@ -56,8 +56,8 @@ class ChatRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
     messages: list[ChatMessage]
     stream: bool = False
     stream_options: StreamOptions | None = None
-    tools: msgspec.Raw | None = None
-    tool_choice: msgspec.Raw | None = None
+    tools: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
+    tool_choice: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
     temperature: float | None = None
     top_p: float | None = None
     max_tokens: int | None = None

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.fakes.script import ChatScript
+from tests.fakes.script import ChatScript, Disconnect
 
 Scope = dict[str, Any]
 
@@ -80,14 +80,20 @@ class FakeOllama:
         elif route == ("POST", "/api/pull"):
             await self._pull(send, payload["model"], stream=payload.get("stream", True))
         elif route == ("POST", "/api/chat"):
-            await self._chat(send, payload)
+            await self._chat(send, payload, Disconnect(receive))
         elif route == ("DELETE", "/api/delete"):
             found = self.models.pop(payload["model"], None)
             await _json(send, 200 if found else 404, {} if found else {"error": "model not found"})
         else:
             await _json(send, 404, {"error": "not found"})
 
-    async def _chat(self, send: Any, payload: dict[str, Any]) -> None:
+    async def _chat(self, send: Any, payload: dict[str, Any], client: Disconnect) -> None:
+        try:
+            await self._answer(send, payload, client)
+        finally:
+            client.close()
+
+    async def _answer(self, send: Any, payload: dict[str, Any], client: Disconnect) -> None:
         script = self.chat
         await asyncio.sleep(script.latency)
         failure = script.take_failure()
@@ -118,8 +124,12 @@ class FakeOllama:
             }
         )
         for n, chunk in enumerate(chunks):
+            if client.gone:
+                script.abandoned += 1
+                return
             if script.die_after is not None and n >= script.die_after:
                 raise RuntimeError("fake backend died mid-stream")
+            script.sent += 1
             await _line(
                 send,
                 {"model": model, "message": {"role": "assistant", "content": chunk}, "done": False},

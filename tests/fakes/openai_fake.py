@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.fakes.script import ChatScript
+from tests.fakes.script import ChatScript, Disconnect
 
 
 @dataclass
@@ -47,11 +47,15 @@ class FakeOpenAI:
             ]
             await _json(send, 200, {"object": "list", "data": data})
         elif route == ("POST", "/v1/chat/completions"):
-            await self._chat(send, payload)
+            client = Disconnect(receive)
+            try:
+                await self._chat(send, payload, client)
+            finally:
+                client.close()
         else:
             await _json(send, 404, _error("not found", "not_found"))
 
-    async def _chat(self, send: Any, payload: dict[str, Any]) -> None:
+    async def _chat(self, send: Any, payload: dict[str, Any], client: Disconnect) -> None:
         script = self.chat
         await asyncio.sleep(script.latency)
         failure = script.take_failure()
@@ -63,7 +67,7 @@ class FakeOpenAI:
             return
         chunks = script.answer(payload["messages"])
         if payload.get("stream"):
-            await self._stream(send, payload, chunks)
+            await self._stream(send, payload, chunks, client)
             return
         message: dict[str, Any] = {"role": "assistant", "content": "".join(chunks)}
         calls = _calls(script)
@@ -88,7 +92,9 @@ class FakeOpenAI:
             },
         )
 
-    async def _stream(self, send: Any, payload: dict[str, Any], chunks: list[str]) -> None:
+    async def _stream(
+        self, send: Any, payload: dict[str, Any], chunks: list[str], client: Disconnect
+    ) -> None:
         script = self.chat
         await send(
             {
@@ -110,8 +116,12 @@ class FakeOpenAI:
 
         await event({"role": "assistant", "content": ""})
         for n, text in enumerate(chunks):
+            if client.gone:
+                script.abandoned += 1
+                return
             if script.die_after is not None and n >= script.die_after:
                 raise RuntimeError("fake backend died mid-stream")
+            script.sent += 1
             await event({"content": text})
             await asyncio.sleep(script.delay)
         for index, call in enumerate(_calls(script)):

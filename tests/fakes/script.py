@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,8 @@ class ChatScript:
     fail_times: int = 0
     die_after: int | None = None  # close the stream after this many chunks
     prompt_tokens: int = 7
+    sent: int = 0  # streamed chunks actually written, across requests
+    abandoned: int = 0  # streams stopped because the client went away
 
     def reply(self, text: str) -> None:
         self.chunks = [text]
@@ -47,3 +50,17 @@ class ChatScript:
         last = next((m for m in reversed(messages) if m.get("role") == "user"), {})
         text = f"echo: {last.get('content', '')}"
         return [text[i : i + 4] for i in range(0, len(text), 4)] or [""]
+
+
+class Disconnect:
+    """Watches an ASGI connection for the client going away while the fake streams."""
+
+    def __init__(self, receive: Any) -> None:
+        self._task = asyncio.ensure_future(receive())
+
+    @property
+    def gone(self) -> bool:
+        return self._task.done()
+
+    def close(self) -> None:
+        self._task.cancel()

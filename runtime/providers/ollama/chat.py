@@ -42,7 +42,7 @@ class OllamaChatRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
     model: str
     messages: list[OllamaMessage]
     stream: bool
-    tools: msgspec.Raw | None = None
+    tools: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
     format: str | None = None
     options: dict[str, Any] | None = None
 

@@ -1,0 +1,190 @@
+"""/v1/chat/completions through the official openai client, with fake Ollama and OpenAI behind."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import msgspec
+import openai
+import pytest
+
+from runtime.app import create_app
+from runtime.config import Settings
+from tests.api.gateway_setup import backend, declare_model, group, routable
+from tests.fakes.loopback import Served, serve
+from tests.fakes.ollama_fake import FakeOllama
+from tests.fakes.openai_fake import FakeOpenAI
+
+HELLO = [{"role": "user", "content": "hello there"}]
+
+
+class Stack:
+    """Our server with one group `g` holding model `m`, and the fake behind it."""
+
+    def __init__(self, ours: Served, api: httpx.AsyncClient, fake: Any, group_id: str) -> None:
+        self.ours, self.api, self.fake, self.group = ours, api, fake, group_id
+
+    def client(self) -> openai.AsyncOpenAI:
+        return openai.AsyncOpenAI(base_url=self.ours.url + "/v1", api_key="none", max_retries=0)
+
+
+@pytest.fixture(params=["ollama", "openai"])
+async def stack(request: pytest.FixtureRequest, settings: Settings) -> AsyncIterator[Stack]:
+    kind = request.param
+    fake: FakeOllama | FakeOpenAI
+    if kind == "ollama":
+        fake = FakeOllama()
+        fake.add_model("m:latest")
+    else:
+        fake = FakeOpenAI(models={"m": 4096})
+    fast = msgspec.structs.replace(settings, reconcile_interval=0.2)
+    async with (
+        serve(fake) as served,
+        serve(create_app(fast), lifespan=True) as ours,
+        httpx.AsyncClient(base_url=ours.url, timeout=10) as api,
+    ):
+        group_id = await group(api, "g")
+        await declare_model(api, group_id, "m")
+        backend_id = await backend(api, group_id, served.url, kind, kind)
+        await routable(api, backend_id, "m")
+        yield Stack(ours, api, fake, group_id)
+
+
+async def test_completion_has_openai_shape_model_and_usage(stack: Stack) -> None:
+    async with stack.client() as client:
+        answer = await client.chat.completions.create(model="m", messages=HELLO)  # type: ignore[arg-type]
+    assert answer.object == "chat.completion"
+    assert answer.model == "m"
+    assert answer.choices[0].message.content == "echo: hello there"
+    assert answer.choices[0].finish_reason == "stop"
+    assert answer.usage is not None
+    assert answer.usage.prompt_tokens > 0
+    assert answer.usage.completion_tokens > 0
+    assert answer.usage.total_tokens == answer.usage.prompt_tokens + answer.usage.completion_tokens
+
+
+async def test_stream_yields_chunks_that_add_up_to_the_answer(stack: Stack) -> None:
+    async with stack.client() as client:
+        stream = await client.chat.completions.create(
+            model="m",
+            messages=HELLO,  # type: ignore[arg-type]
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        chunks = [chunk async for chunk in stream]
+    assert len(chunks) > 2
+    assert all(c.object == "chat.completion.chunk" and c.model == "m" for c in chunks)
+    text = "".join(ch.delta.content or "" for c in chunks for ch in c.choices)
+    assert text == "echo: hello there"
+    assert [ch.finish_reason for c in chunks for ch in c.choices if ch.finish_reason] == ["stop"]
+    assert chunks[-1].usage is not None
+
+
+async def test_tool_calls_come_back_whole_and_streamed(stack: Stack) -> None:
+    stack.fake.chat.tool_call("get_weather", {"city": "Paris"})
+    tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {}}}]
+    async with stack.client() as client:
+        answer = await client.chat.completions.create(model="m", messages=HELLO, tools=tools)  # type: ignore[arg-type]
+        stream = await client.chat.completions.create(
+            model="m",
+            messages=HELLO,
+            tools=tools,
+            stream=True,  # type: ignore[arg-type]
+        )
+        parts = [c async for c in stream]
+    call = (answer.choices[0].message.tool_calls or [])[0]
+    assert call.function.name == "get_weather"  # type: ignore[union-attr]
+    assert json.loads(call.function.arguments) == {"city": "Paris"}  # type: ignore[union-attr]
+    assert answer.choices[0].finish_reason == "tool_calls"
+    fragments = [t for c in parts for ch in c.choices for t in ch.delta.tool_calls or []]
+    assert {f.index for f in fragments} == {0}
+    arguments = "".join((f.function.arguments or "") for f in fragments if f.function)
+    assert json.loads(arguments) == {"city": "Paris"}
+    sent = [r for r in stack.fake.requests if r[1].endswith("chat") or r[1].endswith("completions")]
+    assert sent[-1][2]["tools"][0]["function"]["name"] == "get_weather"
+
+
+async def test_sync_client_works_too(stack: Stack) -> None:
+    def call() -> str:
+        with openai.OpenAI(base_url=stack.ours.url + "/v1", api_key="x", max_retries=0) as c:
+            answer = c.chat.completions.create(model="m", messages=HELLO)  # type: ignore[arg-type]
+            return answer.choices[0].message.content or ""
+
+    assert await asyncio.to_thread(call) == "echo: hello there"
+
+
+async def test_temperature_max_tokens_and_stop_reach_the_backend(stack: Stack) -> None:
+    async with stack.client() as client:
+        await client.chat.completions.create(
+            model="m",
+            messages=HELLO,
+            temperature=0.2,
+            max_tokens=17,
+            stop=["END"],  # type: ignore[arg-type]
+        )
+    body = stack.fake.requests[-1][2]
+    if isinstance(stack.fake, FakeOllama):
+        assert body["options"] == {"temperature": 0.2, "num_predict": 17, "stop": ["END"]}
+    else:
+        assert (body["temperature"], body["max_tokens"], body["stop"]) == (0.2, 17, ["END"])
+
+
+async def test_unknown_model_is_unavailable_and_says_what_was_searched(stack: Stack) -> None:
+    response = await stack.api.post("/v1/chat/completions", json={"model": "x", "messages": HELLO})
+    assert response.status_code == 503
+    error = response.json()["error"]
+    assert "'x'" in error["message"]
+    assert error["param"] == "model"
+
+
+async def test_backend_dying_mid_stream_ends_with_an_error_event(stack: Stack) -> None:
+    stack.fake.chat.stream(["a", "b", "c", "d"])
+    stack.fake.chat.die_after = 2
+    body = {"model": "m", "messages": HELLO, "stream": True}
+    async with stack.api.stream("POST", "/v1/chat/completions", json=body) as response:
+        assert response.status_code == 200
+        events = [line async for line in response.aiter_lines() if line.startswith("data: ")]
+    assert events[-1] != "data: [DONE]"
+    assert msgspec.json.decode(events[-1][6:])["error"]["code"] == "upstream_error"
+
+
+async def test_client_going_away_cancels_the_upstream_stream(stack: Stack) -> None:
+    stack.fake.chat.stream([f"t{n} " for n in range(100)], delay=0.05)
+    body = {"model": "m", "messages": HELLO, "stream": True}
+    async with stack.api.stream("POST", "/v1/chat/completions", json=body) as response:
+        async for line in response.aiter_lines():
+            if line.startswith("data: ") and "t2" in line:
+                break
+    script = stack.fake.chat
+    await asyncio.sleep(0.5)
+    assert script.abandoned == 1
+    assert script.sent < 30
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        (b'{"model": "m"', 400),
+        (b'{"model": "m", "messages": []}', 422),
+        (b'{"messages": [{"role": "user", "content": "x"}]}', 422),
+        (b'{"model": 3, "messages": [{"role": "user", "content": "x"}]}', 422),
+    ],
+)
+async def test_bad_request_bodies_are_rejected(stack: Stack, body: bytes, status: int) -> None:
+    response = await stack.api.post(
+        "/v1/chat/completions", content=body, headers={"content-type": "application/json"}
+    )
+    assert response.status_code == status
+    assert set(response.json()["error"]) == {"message", "type", "code", "param"}
+
+
+async def test_model_lists_come_from_the_registry(stack: Stack) -> None:
+    for path in ("/v1/models", "/openai/v1/models"):
+        listed = (await stack.api.get(path)).json()
+        assert listed["object"] == "list"
+        assert [m["id"] for m in listed["data"]] == ["m"]
+        assert listed["data"][0]["owned_by"] == "system"

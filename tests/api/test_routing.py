@@ -1,0 +1,142 @@
+"""Routing rules through HTTP: group isolation, capabilities, failover, cooldown and recovery."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import httpx
+import msgspec
+import pytest
+
+from runtime.app import create_app
+from runtime.config import Settings
+from tests.api.gateway_setup import backend, declare_model, group, routable
+from tests.fakes.loopback import serve
+from tests.fakes.ollama_fake import FakeOllama
+
+HELLO = [{"role": "user", "content": "hi"}]
+
+
+def chats(fake: FakeOllama) -> int:
+    return sum(1 for method, path, _ in fake.requests if path == "/api/chat")
+
+
+@pytest.fixture
+async def api(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    fast = msgspec.structs.replace(settings, reconcile_interval=0.2)
+    async with (
+        serve(create_app(fast), lifespan=True) as ours,
+        httpx.AsyncClient(base_url=ours.url, timeout=10) as client,
+    ):
+        yield client
+
+
+async def complete(api: httpx.AsyncClient, model: str = "m") -> httpx.Response:
+    return await api.post("/v1/chat/completions", json={"model": model, "messages": HELLO})
+
+
+async def test_model_never_reaches_a_backend_outside_its_groups(api: httpx.AsyncClient) -> None:
+    inside, outside = FakeOllama(), FakeOllama()
+    inside.add_model("m")
+    outside.add_model("m")
+    async with serve(inside) as a, serve(outside) as b:
+        g1, g2 = await group(api, "with-model"), await group(api, "without-model")
+        await declare_model(api, g1, "m")
+        first = await backend(api, g1, a.url, "ollama", "inside")
+        await backend(api, g2, b.url, "ollama", "outside")
+        await routable(api, first, "m")
+        for _ in range(10):
+            assert (await complete(api)).status_code == 200
+    assert chats(inside) == 10
+    assert chats(outside) == 0
+
+
+async def test_model_without_the_capability_is_not_routed(api: httpx.AsyncClient) -> None:
+    fake = FakeOllama()
+    fake.add_model("embedder", caps=["embedding"])
+    async with serve(fake) as served:
+        g = await group(api, "g")
+        await declare_model(api, g, "embedder", canChat=False, canEmbed=True, canStream=False)
+        await backend(api, g, served.url, "ollama", "o")
+        response = await complete(api, "embedder")
+    assert response.status_code == 503
+    assert "embedder" in response.json()["error"]["message"]
+    assert chats(fake) == 0
+
+
+async def test_killed_backend_fails_over_without_client_errors(api: httpx.AsyncClient) -> None:
+    one, two = FakeOllama(), FakeOllama()
+    one.add_model("m")
+    two.add_model("m")
+    async with serve(one) as a, serve(two) as b:
+        g = await group(api, "g")
+        await declare_model(api, g, "m")
+        ids = [
+            await backend(api, g, a.url, "ollama", "one"),
+            await backend(api, g, b.url, "ollama", "two"),
+        ]
+        for backend_id in ids:
+            await routable(api, backend_id, "m")
+        for _ in range(20):  # random tie-break: both used, except with probability 2**-19
+            assert (await complete(api)).status_code == 200
+        assert chats(one) > 0
+        assert chats(two) > 0
+        await a.stop()
+        before = chats(two)
+        for _ in range(20):
+            response = await complete(api)
+            assert response.status_code == 200, response.text
+        assert chats(two) == before + 20
+
+
+async def test_failing_backend_is_cooled_down_then_used_again(api: httpx.AsyncClient) -> None:
+    flaky, steady = FakeOllama(), FakeOllama()
+    flaky.add_model("m")
+    steady.add_model("m")
+    async with serve(flaky) as a, serve(steady) as b:
+        g = await group(api, "g")
+        await declare_model(api, g, "m")
+        for name, served in (("flaky", a), ("steady", b)):
+            await routable(api, await backend(api, g, served.url, "ollama", name), "m")
+        flaky.chat.fail(status=500, times=1000)
+        for _ in range(10):
+            assert (await complete(api)).status_code == 200
+        assert chats(flaky) == 1  # tried once, then cooled down
+        flaky.chat.fail(times=0)
+        await asyncio.sleep(1.1)  # first cooldown is one second
+        for _ in range(10):
+            assert (await complete(api)).status_code == 200
+        assert chats(flaky) > 1
+
+
+async def test_stream_fails_over_before_the_first_byte(api: httpx.AsyncClient) -> None:
+    broken, good = FakeOllama(), FakeOllama()
+    broken.add_model("m")
+    good.add_model("m")
+    async with serve(broken) as a, serve(good) as b:
+        g = await group(api, "g")
+        await declare_model(api, g, "m")
+        for name, served in (("broken", a), ("good", b)):
+            await routable(api, await backend(api, g, served.url, "ollama", name), "m")
+        broken.chat.fail(status=503, times=1000)
+        body = {"model": "m", "messages": HELLO, "stream": True}
+        for _ in range(3):
+            async with api.stream("POST", "/v1/chat/completions", json=body) as response:
+                assert response.status_code == 200
+                lines = [line async for line in response.aiter_lines() if line]
+            assert lines[-1] == "data: [DONE]"
+
+
+async def test_no_healthy_backend_answers_503_quickly(api: httpx.AsyncClient) -> None:
+    fake = FakeOllama()
+    fake.add_model("m")
+    async with serve(fake) as served:
+        g = await group(api, "g")
+        await declare_model(api, g, "m")
+        await routable(api, await backend(api, g, served.url, "ollama", "o"), "m")
+        fake.chat.fail(status=500, times=1000)
+        first = await complete(api)
+        assert first.status_code == 502
+        second = await complete(api)
+        assert second.status_code in (502, 503)
