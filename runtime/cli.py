@@ -29,6 +29,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # one line per backend request would cost more than the request itself (and may carry URLs)
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     if args.command == "migrate":
         asyncio.run(upgrade(settings.database_url))
         log.info("database is at the latest schema")

@@ -1,0 +1,178 @@
+"""Gateway benchmark: straight to a fast fake backend vs through our /v1/chat/completions.
+
+Run by hand: `python bench/proxy.py [seconds-per-run]`. Our server runs as `runtime-api serve`
+pinned to core 0; the fake backend and this load generator share core 1. For non-streaming
+and 20-chunk streaming requests at concurrency 1, 16 and 64 it prints throughput, p50/p99
+latency, time to first byte, and our server's CPU time per request, with the direct run
+(the baseline) beside each proxied run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from loadgen import Result, post, run
+
+HERE = Path(__file__).resolve().parent
+CONCURRENCY = (1, 16, 64)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def pinned(core: int, command: list[str]) -> list[str]:
+    if shutil.which("taskset") and (os.cpu_count() or 1) > 1:
+        return ["taskset", "-c", str(core), *command]
+    return command
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_port(port: int) -> None:
+    for _ in range(300):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+        except OSError:
+            time.sleep(0.05)
+        else:
+            return
+    raise RuntimeError(f"nothing listens on {port}")
+
+
+async def register(base: str, backend_url: str) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=10) as api:
+        group = (await api.post("/groups", json={"name": "bench"})).json()["id"]
+        await api.post(
+            "/models",
+            json={"model": "bench", "contextLength": 8192, "canChat": True, "canStream": True},
+        )
+        await api.post(f"/model-affinity/{group}/models/bench")
+        backend = (
+            await api.post(
+                "/backends", json={"name": "fast", "baseUrl": backend_url, "type": "openai"}
+            )
+        ).json()["id"]
+        await api.post(f"/backend-affinity/{group}/backends/{backend}")
+        for _ in range(200):
+            detail = (await api.get(f"/backends/{backend}")).json()
+            if detail["pulledModels"]:
+                return
+            await asyncio.sleep(0.05)
+    raise RuntimeError("backend never became routable")
+
+
+def row(label: str, result: Result, cpu: float | None) -> str:
+    s = result.summary()
+    cpu_text = f"{cpu * 1000:7.3f}" if cpu is not None else "      -"
+    return (
+        f"{label:<28} {s['rps']:9.0f} {s['p50_ms']:8.2f} {s['p99_ms']:8.2f} "
+        f"{s['ttfb_p50_ms']:8.2f} {cpu_text} {result.errors:6d}"
+    )
+
+
+async def measure(seconds: float, fake_port: int, our_port: int, our_pid: int) -> None:
+    body = {"model": "bench", "messages": [{"role": "user", "content": "hi"}]}
+    plain = post("/v1/chat/completions", json.dumps(body).encode())
+    streamed = post("/v1/chat/completions", json.dumps(body | {"stream": True}).encode())
+    print(
+        f"{'run':<28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ttfb ms':>8} "
+        f"{'cpu ms':>7} {'errors':>6}"
+    )
+    for mode, request in (("plain", plain), ("stream20", streamed)):
+        for concurrency in CONCURRENCY:
+            await run("127.0.0.1", our_port, request, concurrency=concurrency, seconds=0.5)
+            direct = await run(
+                "127.0.0.1", fake_port, request, concurrency=concurrency, seconds=seconds
+            )
+            before = cpu_seconds(our_pid)
+            ours = await run(
+                "127.0.0.1", our_port, request, concurrency=concurrency, seconds=seconds
+            )
+            cpu = (cpu_seconds(our_pid) - before) / max(len(ours.latencies), 1)
+            added = ours.summary()["p50_ms"] - direct.summary()["p50_ms"]
+            print(row(f"{mode} c={concurrency} direct", direct, None))
+            print(
+                row(f"{mode} c={concurrency} via runtime", ours, cpu)
+                + f"   added p50 {added:.2f} ms, throughput x{ours.rps / direct.rps:.2f}"
+            )
+
+
+def main() -> None:
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 3.0
+    fake_port, our_port = free_port(), free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        fake = subprocess.Popen(
+            pinned(
+                1,
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "fastbackend:app",
+                    "--app-dir",
+                    str(HERE),
+                    "--port",
+                    str(fake_port),
+                    "--log-level",
+                    "error",
+                    "--no-access-log",
+                    "--lifespan",
+                    "off",
+                ],
+            )
+        )
+        env = os.environ | {
+            "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+            "RUNTIME_RECONCILE_INTERVAL": "5",
+            "RUNTIME_LOG_LEVEL": "WARNING",
+        }
+        ours = subprocess.Popen(
+            pinned(
+                0,
+                [
+                    sys.executable,
+                    "-m",
+                    "runtime",
+                    "serve",
+                    "--port",
+                    str(our_port),
+                ],
+            ),
+            env=env,
+        )
+        try:
+            wait_port(fake_port)
+            wait_port(our_port)
+            if shutil.which("taskset"):
+                os.sched_setaffinity(0, {1})
+            asyncio.run(
+                register(f"http://127.0.0.1:{our_port}", f"http://127.0.0.1:{fake_port}/v1")
+            )
+            asyncio.run(measure(seconds, fake_port, our_port, ours.pid))
+        finally:
+            for process in (ours, fake):
+                process.terminate()
+                process.wait()
+
+
+if __name__ == "__main__":
+    main()
