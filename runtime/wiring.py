@@ -19,6 +19,7 @@ from runtime.downloads import DownloadService
 from runtime.downloads.progress import ProgressHub
 from runtime.downloads.worker import DownloadLoop, DownloadWorker, PullPolicy
 from runtime.execution import ChatGateway
+from runtime.execution.tasks import TaskService
 from runtime.providerconfig import ProviderService, SecretBox
 from runtime.providers import DriverSettings
 from runtime.registry import BackendService, ModelService
@@ -42,6 +43,7 @@ class Services:
     downloads: DownloadService
     snapshot: SnapshotHolder
     chat: ChatGateway
+    tasks: TaskService
     identity: VersionOut
 
 
@@ -88,6 +90,8 @@ def build_services(
         interval=settings.reconcile_interval,
         prune=settings.prune_models,
     )
+    resolver = Resolver(snapshot, Health(), random.Random())  # noqa: S311 - load spreading
+    gateway = ChatGateway(resolver, drivers)
     immutable = frozenset({settings.embed_model.model} if settings.embed_model else ())
     services = Services(
         backends=BackendService(db, max_rows=settings.max_rows, on_change=changed),
@@ -102,7 +106,13 @@ def build_services(
         providers=providers,
         downloads=downloads,
         snapshot=snapshot,
-        chat=ChatGateway(Resolver(snapshot, Health(), random.Random()), drivers),  # noqa: S311
+        chat=gateway,
+        tasks=TaskService(
+            gateway,
+            resolver,
+            task_model=settings.task_model,
+            embed_model=settings.embed_model,
+        ),
         identity=identity(uuid.uuid4().hex[:8], settings.tenancy),
     )
     loops: dict[str, Loop] = {"reconcile": reconcile}

@@ -15,7 +15,7 @@ from runtime.api.base import ApiStruct, literal, page_request
 class GroupIn(ApiStruct):
     """Body of POST and PUT /groups; `id` and timestamps are accepted and ignored."""
 
-    name: FromPath[str] = ""
+    name: str = ""
     purpose_type: str = ""
     id: str | None = None
     created_at: datetime | None = None
@@ -29,7 +29,7 @@ class GroupOut(ApiStruct):
     """An affinity group."""
 
     id: str
-    name: FromPath[str]
+    name: str
     purpose_type: str
     created_at: datetime
     updated_at: datetime

@@ -16,7 +16,7 @@ from runtime.registry import Model, ModelService, ModelSpec
 class ModelIn(ApiStruct):
     """Body of POST and PUT /models; `id` must match the path on PUT when given."""
 
-    model: FromPath[str] = ""
+    model: str = ""
     context_length: int = 0
     can_chat: bool = False
     can_embed: bool = False
@@ -41,7 +41,7 @@ class ModelOut(ApiStruct):
     """A declared model."""
 
     id: str
-    model: FromPath[str]
+    model: str
     context_length: int
     can_chat: bool
     can_embed: bool

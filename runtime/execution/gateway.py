@@ -6,7 +6,8 @@ Does network I/O through drivers; records every attempt's outcome in the routing
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import TypeVar
 
 import msgspec
 
@@ -17,6 +18,7 @@ from runtime.registry.types import Backend
 from runtime.routing import Capability, Resolver, Route, RouteRequest
 
 log = logging.getLogger("runtime.gateway")
+T = TypeVar("T")
 
 
 class ChatGateway:
@@ -36,14 +38,22 @@ class ChatGateway:
 
     async def complete(self, request: ChatRequest, body: bytes) -> bytes:
         """A whole `chat.completion`; raises the last error when every attempt failed."""
+        routes = self._routes(request)
+        return await self.first_success(
+            routes,
+            lambda driver, route: driver.chat(Chat(request=request, body=body, model=route.model)),
+        )
+
+    async def first_success(
+        self, routes: list[Route], call: Callable[[Driver, Route], Awaitable[T]]
+    ) -> T:
+        """`call` on each route in turn until one succeeds; a non-retryable error ends it."""
         failure: errors.Error | None = None
-        for route in self._routes(request):
+        for route in routes:
             backend = route.backend.id
             self._health.started(backend)
             try:
-                answer = await self._drivers(route.backend).chat(
-                    Chat(request=request, body=body, model=route.model)
-                )
+                answer = await call(self._drivers(route.backend), route)
             except errors.Error as exc:
                 if not exc.retryable:
                     raise
@@ -53,7 +63,7 @@ class ChatGateway:
                 self._health.finished(backend)
             self._health.succeeded(backend)
             return answer
-        assert failure is not None  # noqa: S101 - routes() never returns an empty list
+        assert failure is not None  # noqa: S101 - routes are never empty
         raise failure
 
     async def stream(self, request: ChatRequest, body: bytes) -> AsyncIterator[bytes]:

@@ -34,6 +34,14 @@ class Driver(Protocol):
         """
         ...
 
+    async def prompt(self, model: str, system: str, prompt: str) -> str:
+        """One completion of a single prompt with a system instruction."""
+        ...
+
+    async def embed(self, model: str, text: str) -> list[float]:
+        """The embedding vector of one text."""
+        ...
+
     def pull(self, model: str) -> AsyncIterator[PullProgress]:
         """Download a model onto the backend, reporting progress as it goes."""
         ...

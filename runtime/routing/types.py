@@ -24,6 +24,7 @@ class RouteRequest(msgspec.Struct, frozen=True, kw_only=True):
     model: str
     needs: frozenset[Capability]
     min_context: int = 0
+    provider: str | None = None  # a backend type (ollama, vllm, openai, gemini); None: any
 
 
 class Route(msgspec.Struct, frozen=True, kw_only=True):

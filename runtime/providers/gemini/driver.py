@@ -49,6 +49,12 @@ class GeminiDriver:
     def stream_chat(self, chat: Chat) -> AsyncIterator[bytes]:
         raise UnsupportedOperationError(f"chat with {chat.model}: not built for Gemini yet")
 
+    async def prompt(self, model: str, system: str, prompt: str) -> str:
+        raise UnsupportedOperationError(f"prompt with {model}: not built for Gemini yet")
+
+    async def embed(self, model: str, text: str) -> list[float]:
+        raise UnsupportedOperationError(f"embed with {model}: not built for Gemini yet")
+
     def pull(self, model: str) -> AsyncIterator[PullProgress]:
         raise UnsupportedOperationError(f"cannot pull {model}: Gemini does not pull")
 

@@ -83,6 +83,27 @@ class OllamaDriver:
             async for line in ndjson_lines(response):
                 yield translator.line(line)
 
+    async def prompt(self, model: str, system: str, prompt: str) -> str:
+        body = {
+            "model": model,
+            "system": system,
+            "prompt": prompt,
+            "stream": False,
+            "options": {"temperature": 0.1},
+        }
+        answer = await self._api.call(
+            "POST", "/api/generate", wire.Generated, what="prompt", body=body
+        )
+        return answer.response
+
+    async def embed(self, model: str, text: str) -> list[float]:
+        answer = await self._api.call(
+            "POST", "/api/embed", wire.Embedded, what="embed", body={"model": model, "input": text}
+        )
+        if not answer.embeddings:
+            raise BadProviderResponseError("embed: the backend returned no embedding")
+        return answer.embeddings[0]
+
     async def delete(self, model: str) -> None:
         await self._api.send("DELETE", "/api/delete", what=f"delete {model}", body={"model": model})
 

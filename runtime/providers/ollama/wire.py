@@ -54,6 +54,18 @@ class PullLine(msgspec.Struct, kw_only=True):
     error: str = ""
 
 
+class Generated(msgspec.Struct, kw_only=True):
+    """The /api/generate answer (not streamed)."""
+
+    response: str = ""
+
+
+class Embedded(msgspec.Struct, kw_only=True):
+    """The /api/embed answer."""
+
+    embeddings: list[list[float]] | None = None
+
+
 def served(tag: Tag) -> ServedModel:
     details = tag.details or TagDetails()
     return ServedModel(

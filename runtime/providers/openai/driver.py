@@ -8,7 +8,7 @@ import httpx
 import msgspec
 
 from runtime.providers.chat import Chat
-from runtime.providers.errors import UnsupportedOperationError
+from runtime.providers.errors import BadProviderResponseError, UnsupportedOperationError
 from runtime.providers.http import JsonApi
 from runtime.providers.messages import Capabilities, PullProgress, ServedModel
 from runtime.providers.openai import wire
@@ -41,6 +41,34 @@ class OpenAIDriver:
         ) as response:
             async for chunk in response.aiter_raw():
                 yield chunk
+
+    async def prompt(self, model: str, system: str, prompt: str) -> str:
+        body = {
+            "model": model,
+            "temperature": 0.1,
+            "messages": [
+                {"role": "system", "content": system},
+                {"role": "user", "content": prompt},
+            ],
+        }
+        answer = await self._api.call(
+            "POST", "/chat/completions", wire.Completion, what="prompt", body=body
+        )
+        if not answer.choices:
+            raise BadProviderResponseError("prompt: the backend returned no choice")
+        return answer.choices[0].message.content or ""
+
+    async def embed(self, model: str, text: str) -> list[float]:
+        answer = await self._api.call(
+            "POST",
+            "/embeddings",
+            wire.Embeddings,
+            what="embed",
+            body={"model": model, "input": text},
+        )
+        if not answer.data:
+            raise BadProviderResponseError("embed: the backend returned no embedding")
+        return answer.data[0].embedding
 
     def pull(self, model: str) -> AsyncIterator[PullProgress]:
         raise UnsupportedOperationError(

@@ -44,3 +44,33 @@ def served(entry: ModelEntry) -> ServedModel:
     return ServedModel(
         name=entry.id, model=entry.id, modified_at=created, capabilities=capabilities
     )
+
+
+class Embedding(msgspec.Struct, kw_only=True):
+    """One item of a /v1/embeddings answer."""
+
+    embedding: list[float]
+
+
+class Embeddings(msgspec.Struct, kw_only=True):
+    """The /v1/embeddings answer."""
+
+    data: list[Embedding] | None = None
+
+
+class AnswerMessage(msgspec.Struct, kw_only=True):
+    """The message of a chat choice."""
+
+    content: str | None = None
+
+
+class Choice(msgspec.Struct, kw_only=True):
+    """One choice of a chat completion."""
+
+    message: AnswerMessage
+
+
+class Completion(msgspec.Struct, kw_only=True):
+    """The parts of a chat completion a single prompt needs."""
+
+    choices: list[Choice] | None = None
