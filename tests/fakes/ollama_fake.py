@@ -73,19 +73,37 @@ class FakeOllama:
             await _send(send, 200, b"<html>not ollama</html>", "text/html")
             return
         route = (scope["method"], scope["path"])
-        if route == ("GET", "/api/tags"):
-            await _json(send, 200, {"models": list(self.models.values())})
-        elif route == ("POST", "/api/show"):
-            await self._show(send, payload["model"])
-        elif route == ("POST", "/api/pull"):
-            await self._pull(send, payload["model"], stream=payload.get("stream", True))
-        elif route == ("POST", "/api/chat"):
+        if route == ("POST", "/api/chat"):
             await self._chat(send, payload, Disconnect(receive))
-        elif route == ("DELETE", "/api/delete"):
-            found = self.models.pop(payload["model"], None)
-            await _json(send, 200 if found else 404, {} if found else {"error": "model not found"})
-        else:
+            return
+        handler = {
+            ("GET", "/api/tags"): self._tags,
+            ("POST", "/api/show"): self._show,
+            ("POST", "/api/pull"): self._pull,
+            ("POST", "/api/generate"): self._generate,
+            ("POST", "/api/embed"): self._embed,
+            ("DELETE", "/api/delete"): self._delete,
+        }.get(route)
+        if handler is None:
             await _json(send, 404, {"error": "not found"})
+        else:
+            await handler(send, payload or {})
+
+    async def _tags(self, send: Any, _: dict[str, Any]) -> None:
+        await _json(send, 200, {"models": list(self.models.values())})
+
+    async def _generate(self, send: Any, payload: dict[str, Any]) -> None:
+        text = "".join(self.chat.answer([{"role": "user", "content": payload["prompt"]}]))
+        await _json(send, 200, {"model": payload["model"], "response": text, "done": True})
+
+    async def _embed(self, send: Any, payload: dict[str, Any]) -> None:
+        inputs = payload["input"] if isinstance(payload["input"], list) else [payload["input"]]
+        vectors = [_vector(text) for text in inputs]
+        await _json(send, 200, {"model": payload["model"], "embeddings": vectors})
+
+    async def _delete(self, send: Any, payload: dict[str, Any]) -> None:
+        found = self.models.pop(payload["model"], None)
+        await _json(send, 200 if found else 404, {} if found else {"error": "model not found"})
 
     async def _chat(self, send: Any, payload: dict[str, Any], client: Disconnect) -> None:
         try:
@@ -150,7 +168,8 @@ class FakeOllama:
             last=True,
         )
 
-    async def _show(self, send: Any, name: str) -> None:
+    async def _show(self, send: Any, payload: dict[str, Any]) -> None:
+        name = payload["model"]
         if name not in self.models:
             await _json(send, 404, {"error": f"model '{name}' not found"})
             return
@@ -164,7 +183,8 @@ class FakeOllama:
             },
         )
 
-    async def _pull(self, send: Any, name: str, *, stream: bool) -> None:
+    async def _pull(self, send: Any, payload: dict[str, Any]) -> None:
+        name, stream = payload["model"], payload.get("stream", True)
         self.pulls_started += 1
         spec = self.pullable.get(name)
         if not stream:
@@ -235,3 +255,9 @@ async def _send(send: Any, status: int, body: bytes, content_type: str) -> None:
 
 def _digest(name: str) -> str:
     return "sha256:" + hashlib.sha256(name.encode()).hexdigest()
+
+
+def _vector(text: str) -> list[float]:
+    """A deterministic 8-dimensional embedding of `text`."""
+    digest = hashlib.sha256(text.encode()).digest()
+    return [round(b / 255, 4) for b in digest[:8]]

@@ -46,6 +46,17 @@ class FakeOpenAI:
                 for m, n in self.models.items()
             ]
             await _json(send, 200, {"object": "list", "data": data})
+        elif route == ("POST", "/v1/embeddings"):
+            vector = [float(len(payload["input"])), 0.5, 0.25]
+            await _json(
+                send,
+                200,
+                {
+                    "object": "list",
+                    "model": payload["model"],
+                    "data": [{"object": "embedding", "index": 0, "embedding": vector}],
+                },
+            )
         elif route == ("POST", "/v1/chat/completions"):
             client = Disconnect(receive)
             try:
