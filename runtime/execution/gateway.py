@@ -13,7 +13,7 @@ import msgspec
 
 from runtime import errors
 from runtime.providers import Driver
-from runtime.providers.chat import Chat, ChatRequest, parse_chat
+from runtime.providers.chat import Chat, ChatRequest, estimated_tokens, parse_chat
 from runtime.registry.types import Backend
 from runtime.routing import Capability, Resolver, Route, RouteRequest
 
@@ -34,7 +34,13 @@ class ChatGateway:
 
     def _routes(self, request: ChatRequest) -> list[Route]:
         needs = {Capability.CHAT} | ({Capability.STREAM} if request.stream else set())
-        return self._resolver.routes(RouteRequest(model=request.model, needs=frozenset(needs)))
+        return self._resolver.routes(
+            RouteRequest(
+                model=request.model,
+                needs=frozenset(needs),
+                min_context=estimated_tokens(request),
+            )
+        )
 
     async def complete(self, request: ChatRequest, body: bytes) -> bytes:
         """A whole `chat.completion`; raises the last error when every attempt failed."""

@@ -140,3 +140,20 @@ async def test_no_healthy_backend_answers_503_quickly(api: httpx.AsyncClient) ->
         assert first.status_code == 502
         second = await complete(api)
         assert second.status_code in (502, 503)
+
+
+async def test_prompt_longer_than_the_context_window_is_not_routed(
+    api: httpx.AsyncClient,
+) -> None:
+    fake = FakeOllama()
+    fake.add_model("m")
+    async with serve(fake) as served:
+        g = await group(api, "g")
+        await declare_model(api, g, "m", contextLength=1000)
+        await routable(api, await backend(api, g, served.url, "ollama", "o"), "m")
+        assert (await complete(api)).status_code == 200
+        long = [{"role": "user", "content": "word " * 1000}]  # about 1250 tokens
+        response = await api.post("/v1/chat/completions", json={"model": "m", "messages": long})
+    assert response.status_code == 503
+    assert "context >= 1251" in response.json()["error"]["message"]
+    assert chats(fake) == 1

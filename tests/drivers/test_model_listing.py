@@ -18,6 +18,7 @@ from runtime.providers.errors import (
 from tests.fakes.gemini import FakeGemini
 from tests.fakes.loopback import serve
 from tests.fakes.ollama_fake import FakeOllama, Pullable
+from tests.fakes.openai_fake import FakeOpenAI
 
 SETTINGS = DriverSettings(timeout=2.0, pull_stall=0.5)
 
@@ -142,3 +143,28 @@ async def test_only_ollama_pulls_and_deletes(http: httpx.AsyncClient, kind: str)
             pass
     with pytest.raises(UnsupportedOperationError):
         await driver.delete("m:1")
+
+
+@pytest.mark.parametrize("suffix", ["", "/v1", "/v1/"])
+async def test_openai_compatible_lists_models_with_or_without_v1(
+    http: httpx.AsyncClient, suffix: str
+) -> None:
+    fake = FakeOpenAI(models={"qwen2.5:7b": 32768, "gpt-4o": 0}, api_key="sk-1")
+    async with serve(fake) as served:
+        driver = driver_for("vllm", served.url + suffix, http, SETTINGS, api_key="sk-1")
+        models = {m.name: m for m in await driver.list_models()}
+    assert set(models) == {"qwen2.5:7b", "gpt-4o"}
+    qwen = models["qwen2.5:7b"].capabilities
+    assert qwen is not None
+    assert qwen.context_length == 32768
+    assert models["gpt-4o"].capabilities is None  # the API does not say; declarations decide
+    assert fake.requests[-1][1] == "/v1/models"
+
+
+async def test_openai_compatible_with_a_wrong_key_is_a_bad_response(
+    http: httpx.AsyncClient,
+) -> None:
+    async with serve(FakeOpenAI(models={"m": 0}, api_key="right")) as served:
+        driver = driver_for("openai", served.url, http, SETTINGS, api_key="wrong")
+        with pytest.raises(BadProviderResponseError, match="401"):
+            await driver.list_models()
