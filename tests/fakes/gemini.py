@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
+
+from tests.fakes.loopback import send_json
 
 
 @dataclass
@@ -35,7 +36,7 @@ class FakeGemini:
         query = {k: v[0] for k, v in parse_qs(scope["query_string"].decode()).items()}
         self.requests.append((scope["method"], scope["path"], headers))
         if headers.get("x-goog-api-key") != self.api_key:
-            await _json(
+            await send_json(
                 send,
                 400,
                 {
@@ -48,22 +49,11 @@ class FakeGemini:
             )
             return
         if scope["path"] != "/v1beta/models":
-            await _json(send, 404, {"error": {"code": 404, "message": "not found"}})
+            await send_json(send, 404, {"error": {"code": 404, "message": "not found"}})
             return
         start = int(query.get("pageToken") or 0)
         page = self.models[start : start + self.page_size]
         body: dict[str, Any] = {"models": page}
         if start + self.page_size < len(self.models):
             body["nextPageToken"] = str(start + self.page_size)
-        await _json(send, 200, body)
-
-
-async def _json(send: Any, status: int, obj: Any) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json")],
-        }
-    )
-    await send({"type": "http.response.body", "body": json.dumps(obj).encode()})
+        await send_json(send, 200, body)

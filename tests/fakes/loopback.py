@@ -1,8 +1,9 @@
-"""Serve an ASGI app on a loopback port inside the test's event loop; stop it on demand."""
+"""Serve an ASGI app on a loopback port inside the test's event loop; the fakes' ASGI I/O."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -52,3 +53,29 @@ async def serve(app: Any, *, lifespan: bool = False) -> AsyncIterator[Served]:
         if not task.done():
             await served.stop()
         sock.close()
+
+
+async def read_body(receive: Any) -> Any:
+    """The request body decoded as JSON (None when empty)."""
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    return json.loads(body) if body else None
+
+
+async def send_json(send: Any, status: int, obj: Any) -> None:
+    await send_bytes(send, status, json.dumps(obj).encode(), "application/json")
+
+
+async def send_bytes(send: Any, status: int, body: bytes, content_type: str) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", content_type.encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -11,6 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.fakes.loopback import read_body, send_bytes, send_json
 from tests.fakes.script import ChatScript, Disconnect
 
 Scope = dict[str, Any]
@@ -61,16 +62,10 @@ class FakeOllama:
     async def __call__(self, scope: Scope, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        payload = json.loads(body) if body else None
+        payload = await read_body(receive)
         self.requests.append((scope["method"], scope["path"], payload))
         if self.garbage:
-            await _send(send, 200, b"<html>not ollama</html>", "text/html")
+            await send_bytes(send, 200, b"<html>not ollama</html>", "text/html")
             return
         route = (scope["method"], scope["path"])
         if route == ("POST", "/api/chat"):
@@ -85,25 +80,25 @@ class FakeOllama:
             ("DELETE", "/api/delete"): self._delete,
         }.get(route)
         if handler is None:
-            await _json(send, 404, {"error": "not found"})
+            await send_json(send, 404, {"error": "not found"})
         else:
             await handler(send, payload or {})
 
     async def _tags(self, send: Any, _: dict[str, Any]) -> None:
-        await _json(send, 200, {"models": list(self.models.values())})
+        await send_json(send, 200, {"models": list(self.models.values())})
 
     async def _generate(self, send: Any, payload: dict[str, Any]) -> None:
         text = "".join(self.chat.answer([{"role": "user", "content": payload["prompt"]}]))
-        await _json(send, 200, {"model": payload["model"], "response": text, "done": True})
+        await send_json(send, 200, {"model": payload["model"], "response": text, "done": True})
 
     async def _embed(self, send: Any, payload: dict[str, Any]) -> None:
         inputs = payload["input"] if isinstance(payload["input"], list) else [payload["input"]]
         vectors = [_vector(text) for text in inputs]
-        await _json(send, 200, {"model": payload["model"], "embeddings": vectors})
+        await send_json(send, 200, {"model": payload["model"], "embeddings": vectors})
 
     async def _delete(self, send: Any, payload: dict[str, Any]) -> None:
         found = self.models.pop(payload["model"], None)
-        await _json(send, 200 if found else 404, {} if found else {"error": "model not found"})
+        await send_json(send, 200 if found else 404, {} if found else {"error": "model not found"})
 
     async def _chat(self, send: Any, payload: dict[str, Any], client: Disconnect) -> None:
         try:
@@ -116,7 +111,7 @@ class FakeOllama:
         await asyncio.sleep(script.latency)
         failure = script.take_failure()
         if failure:
-            await _json(send, failure, {"error": "injected failure"})
+            await send_json(send, failure, {"error": "injected failure"})
             return
         chunks = script.answer(payload["messages"])
         calls = [{"function": {"name": n, "arguments": a}} for n, a in script.tool_calls]
@@ -132,7 +127,7 @@ class FakeOllama:
             message: dict[str, Any] = {"role": "assistant", "content": "".join(chunks)}
             if calls:
                 message["tool_calls"] = calls
-            await _json(send, 200, {"model": model, "message": message, **done})
+            await send_json(send, 200, {"model": model, "message": message, **done})
             return
         await send(
             {
@@ -171,9 +166,9 @@ class FakeOllama:
     async def _show(self, send: Any, payload: dict[str, Any]) -> None:
         name = payload["model"]
         if name not in self.models:
-            await _json(send, 404, {"error": f"model '{name}' not found"})
+            await send_json(send, 404, {"error": f"model '{name}' not found"})
             return
-        await _json(
+        await send_json(
             send,
             200,
             {
@@ -190,10 +185,10 @@ class FakeOllama:
         if not stream:
             if spec is None or spec.fail_with:
                 error = spec.fail_with if spec else "pull model manifest: file does not exist"
-                await _json(send, 500, {"error": error})
+                await send_json(send, 500, {"error": error})
             else:
                 self.add_model(name, size=spec.size)
-                await _json(send, 200, {"status": "success"})
+                await send_json(send, 200, {"status": "success"})
             return
         await send(
             {
@@ -236,21 +231,6 @@ async def _line(send: Any, obj: dict[str, Any], *, last: bool = False) -> None:
             "more_body": not last,
         }
     )
-
-
-async def _json(send: Any, status: int, obj: Any) -> None:
-    await _send(send, status, json.dumps(obj).encode(), "application/json")
-
-
-async def _send(send: Any, status: int, body: bytes, content_type: str) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", content_type.encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})
 
 
 def _digest(name: str) -> str:

@@ -11,6 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from tests.fakes.loopback import read_body, send_json
 from tests.fakes.script import ChatScript, Disconnect
 
 
@@ -26,17 +27,11 @@ class FakeOpenAI:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        body = b""
-        while True:
-            message = await receive()
-            body += message.get("body", b"")
-            if not message.get("more_body"):
-                break
-        payload = json.loads(body) if body else None
+        payload = await read_body(receive)
         self.requests.append((scope["method"], scope["path"], payload))
         headers = dict(scope["headers"])
         if self.api_key and headers.get(b"authorization") != f"Bearer {self.api_key}".encode():
-            await _json(send, 401, _error("Incorrect API key provided.", "invalid_api_key"))
+            await send_json(send, 401, _error("Incorrect API key provided.", "invalid_api_key"))
             return
         route = (scope["method"], scope["path"])
         if route == ("GET", "/v1/models"):
@@ -45,10 +40,10 @@ class FakeOpenAI:
                 | ({"max_model_len": n} if n else {})
                 for m, n in self.models.items()
             ]
-            await _json(send, 200, {"object": "list", "data": data})
+            await send_json(send, 200, {"object": "list", "data": data})
         elif route == ("POST", "/v1/embeddings"):
             vector = [float(len(payload["input"])), 0.5, 0.25]
-            await _json(
+            await send_json(
                 send,
                 200,
                 {
@@ -64,17 +59,19 @@ class FakeOpenAI:
             finally:
                 client.close()
         else:
-            await _json(send, 404, _error("not found", "not_found"))
+            await send_json(send, 404, _error("not found", "not_found"))
 
     async def _chat(self, send: Any, payload: dict[str, Any], client: Disconnect) -> None:
         script = self.chat
         await asyncio.sleep(script.latency)
         failure = script.take_failure()
         if failure:
-            await _json(send, failure, _error("injected failure", "server_error"))
+            await send_json(send, failure, _error("injected failure", "server_error"))
             return
         if payload["model"] not in self.models:
-            await _json(send, 404, _error(f"model {payload['model']} not found", "model_not_found"))
+            await send_json(
+                send, 404, _error(f"model {payload['model']} not found", "model_not_found")
+            )
             return
         chunks = script.answer(payload["messages"])
         if payload.get("stream"):
@@ -84,7 +81,7 @@ class FakeOpenAI:
         calls = _calls(script)
         if calls:
             message["tool_calls"] = calls
-        await _json(
+        await send_json(
             send,
             200,
             {
@@ -190,14 +187,3 @@ def _error(message: str, code: str) -> dict[str, Any]:
 async def _sse(send: Any, obj: Any) -> None:
     data = b"data: " + json.dumps(obj).encode() + b"\n\n"
     await send({"type": "http.response.body", "body": data, "more_body": True})
-
-
-async def _json(send: Any, status: int, obj: Any) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [(b"content-type", b"application/json")],
-        }
-    )
-    await send({"type": "http.response.body", "body": json.dumps(obj).encode()})
