@@ -32,7 +32,9 @@ class Served:
 @asynccontextmanager
 async def serve(app: Any, *, lifespan: bool = False) -> AsyncIterator[Served]:
     """Serve `app`; `lifespan=True` for our own app (start-up seeding, background loops)."""
-    sock = socket.socket()
+    # an explicit IPPROTO_TCP lets asyncio set TCP_NODELAY on accepted connections; without
+    # it every small response waits ~40 ms for a delayed ACK
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.bind(("127.0.0.1", 0))
     config = uvicorn.Config(
         app,
