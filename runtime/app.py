@@ -23,6 +23,7 @@ from runtime.api.media import require_json
 from runtime.background import Background
 from runtime.config import ConfigError, Settings
 from runtime.db import Database
+from runtime.providers.transport import LeanTransport
 from runtime.wiring import Services, build_services
 
 log = logging.getLogger("runtime")
@@ -32,8 +33,7 @@ def create_app(settings: Settings) -> Litestar:
     """Build the HTTP application; the database schema must already be migrated."""
     db = Database(settings.database_url)
     http = httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.provider_timeout),
-        limits=httpx.Limits(max_connections=1000, max_keepalive_connections=200),
+        timeout=httpx.Timeout(settings.provider_timeout), transport=LeanTransport()
     )
     services, loops = build_services(settings, db, http)
 

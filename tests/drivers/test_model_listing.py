@@ -15,6 +15,7 @@ from runtime.providers.errors import (
     ProviderUnreachableError,
     UnsupportedOperationError,
 )
+from runtime.providers.transport import LeanTransport
 from tests.fakes.gemini import FakeGemini
 from tests.fakes.loopback import serve
 from tests.fakes.ollama_fake import FakeOllama, Pullable
@@ -23,9 +24,11 @@ from tests.fakes.openai_fake import FakeOpenAI
 SETTINGS = DriverSettings(timeout=2.0, pull_stall=0.5)
 
 
-@pytest.fixture
-async def http() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as client:
+@pytest.fixture(params=["lean", "httpcore"])
+async def http(request: pytest.FixtureRequest) -> AsyncIterator[httpx.AsyncClient]:
+    """The drivers behave the same on our transport and on httpx's own."""
+    transport = LeanTransport() if request.param == "lean" else None
+    async with httpx.AsyncClient(transport=transport) as client:
         yield client
 
 

@@ -79,7 +79,11 @@ async def test_hanging_backend_times_out_while_the_api_answers_fast(
             assert (await client.get("/backends")).status_code == 200
         assert time.monotonic() - started < 0.5
         error = await eventually(lambda: state_error(client, backend_id))
-        assert error == "backend did not answer within 0.5s"
+        # whichever fires first: the HTTP read timeout or the observer's budget, both 0.5 s
+        assert error in (
+            "backend did not answer within 0.5s",
+            "list models: timed out (ReadTimeout)",
+        )
 
 
 async def test_backend_in_no_group_has_no_state(settings: Settings, refused_url: str) -> None:
