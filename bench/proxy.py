@@ -1,6 +1,7 @@
 """Gateway benchmark: straight to a fast fake backend vs through our /v1/chat/completions.
 
-Run by hand: `python bench/proxy.py [seconds-per-run]`. Our server runs as `runtime-api serve`
+Run by hand: `python bench/proxy.py [seconds-per-run]`, or `python bench/proxy.py --soak N` for
+our server's resident memory over N proxied requests. Our server runs as `runtime-api serve`
 pinned to core 0; the fake backend and this load generator share core 1. For non-streaming
 and 20-chunk streaming requests at concurrency 1, 16 and 64 it prints throughput, p50/p99
 latency, time to first byte, and our server's CPU time per request, with the direct run
@@ -116,8 +117,39 @@ async def measure(seconds: float, fake_port: int, our_port: int, our_pid: int) -
             )
 
 
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def soak(total: int, our_port: int, our_pid: int) -> None:
+    """Resident memory of our server over `total` proxied requests (half streamed)."""
+    body = {"model": "bench", "messages": [{"role": "user", "content": "hi"}]}
+    plain = post("/v1/chat/completions", json.dumps(body).encode())
+    streamed = post("/v1/chat/completions", json.dumps(body | {"stream": True}).encode())
+    await run("127.0.0.1", our_port, plain, concurrency=16, seconds=2)
+    start = rss_mib(our_pid)
+    done, samples = 0, [start]
+    while done < total:
+        for request in (plain, streamed):
+            result = await run("127.0.0.1", our_port, request, concurrency=16, seconds=5)
+            done += len(result.latencies)
+        samples.append(rss_mib(our_pid))
+        print(f"  {done:>8} requests  rss {samples[-1]:7.1f} MiB")
+    growth = (samples[-1] - start) / start * 100
+    print(
+        f"soak: {done} requests, rss {start:.1f} -> {samples[-1]:.1f} MiB ({growth:+.1f}%), "
+        f"max {max(samples):.1f} MiB"
+    )
+
+
 def main() -> None:
-    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 3.0
+    if len(sys.argv) > 2 and sys.argv[1] == "--soak":
+        seconds, soak_total = 0.0, int(sys.argv[2])
+    else:
+        seconds, soak_total = (float(sys.argv[1]) if len(sys.argv) > 1 else 3.0), 0
     fake_port, our_port = free_port(), free_port()
     with tempfile.TemporaryDirectory() as tmp:
         fake = subprocess.Popen(
@@ -167,7 +199,10 @@ def main() -> None:
             asyncio.run(
                 register(f"http://127.0.0.1:{our_port}", f"http://127.0.0.1:{fake_port}/v1")
             )
-            asyncio.run(measure(seconds, fake_port, our_port, ours.pid))
+            if soak_total:
+                asyncio.run(soak(soak_total, our_port, ours.pid))
+            else:
+                asyncio.run(measure(seconds, fake_port, our_port, ours.pid))
         finally:
             for process in (ours, fake):
                 process.terminate()
