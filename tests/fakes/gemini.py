@@ -1,12 +1,14 @@
-"""A fake Gemini API for model listing: `/v1beta/models` with paging and key checks."""
+"""A fake Gemini API: model listing with paging, generateContent (JSON and SSE), embedContent."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
-from tests.fakes.loopback import send_json
+from tests.fakes.loopback import read_body, send_json
+from tests.fakes.script import ChatScript
 
 
 @dataclass
@@ -17,6 +19,8 @@ class FakeGemini:
     page_size: int = 2
     models: list[dict[str, Any]] = field(default_factory=list)
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    bodies: list[Any] = field(default_factory=list)
+    chat: ChatScript = field(default_factory=ChatScript)
 
     def add_model(self, name: str, *, methods: list[str], input_tokens: int = 32768) -> None:
         self.models.append(
@@ -48,6 +52,9 @@ class FakeGemini:
                 },
             )
             return
+        if scope["method"] == "POST":
+            await self._generate(scope["path"], await read_body(receive), send)
+            return
         if scope["path"] != "/v1beta/models":
             await send_json(send, 404, {"error": {"code": 404, "message": "not found"}})
             return
@@ -57,3 +64,44 @@ class FakeGemini:
         if start + self.page_size < len(self.models):
             body["nextPageToken"] = str(start + self.page_size)
         await send_json(send, 200, body)
+
+    async def _generate(self, path: str, body: Any, send: Any) -> None:
+        self.bodies.append(body)
+        action = path.rsplit(":", 1)[-1]
+        if action == "embedContent":
+            text = body["content"]["parts"][0]["text"]
+            await send_json(send, 200, {"embedding": {"values": [float(len(text)), 1.0]}})
+            return
+        failure = self.chat.take_failure()
+        if failure:
+            await send_json(send, failure, {"error": {"code": failure, "message": "injected"}})
+            return
+        last = next(c for c in reversed(body["contents"]) if c["role"] == "user")
+        text = "".join(p.get("text", "") for p in last["parts"])
+        chunks = self.chat.answer([{"role": "user", "content": text}])
+        calls = [{"functionCall": {"name": n, "args": a}} for n, a in self.chat.tool_calls]
+        usage = {"promptTokenCount": 4, "candidatesTokenCount": len(chunks)}
+        if action == "generateContent":
+            parts = [{"text": "".join(chunks)}, *calls]
+            await send_json(send, 200, _answer(parts, "STOP", usage))
+            return
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"text/event-stream")],
+            }
+        )
+        events = [_answer([{"text": c}], "", None) for c in chunks]
+        events.append(_answer(calls or [{"text": ""}], "STOP", usage))
+        for event in events:
+            data = b"data: " + json.dumps(event).encode() + b"\r\n\r\n"
+            await send({"type": "http.response.body", "body": data, "more_body": True})
+        await send({"type": "http.response.body", "body": b""})
+
+
+def _answer(parts: list[Any], finish: str, usage: Any) -> dict[str, Any]:
+    candidate: dict[str, Any] = {"content": {"role": "model", "parts": parts}}
+    if finish:
+        candidate["finishReason"] = finish
+    return {"candidates": [candidate]} | ({"usageMetadata": usage} if usage else {})

@@ -10,6 +10,8 @@ import httpx
 from runtime.providers.chat import Chat
 from runtime.providers.errors import ProviderUnreachableError, UnsupportedOperationError
 from runtime.providers.gemini import wire
+from runtime.providers.gemini.chat import completion, decode, message_of, to_gemini
+from runtime.providers.gemini.stream import GeminiStreamTranslator
 from runtime.providers.http import JsonApi
 from runtime.providers.messages import Capabilities, PullProgress, ServedModel
 
@@ -44,16 +46,44 @@ class GeminiDriver:
         return model.capabilities
 
     async def chat(self, chat: Chat) -> bytes:
-        raise UnsupportedOperationError(f"chat with {chat.model}: not built for Gemini yet")
+        response = await self._api.send(
+            "POST", f"/v1beta/models/{chat.model}:generateContent", what="chat", raw=to_gemini(chat)
+        )
+        return completion(decode(response.content), chat.request.model)
 
-    def stream_chat(self, chat: Chat) -> AsyncIterator[bytes]:
-        raise UnsupportedOperationError(f"chat with {chat.model}: not built for Gemini yet")
+    async def stream_chat(self, chat: Chat) -> AsyncIterator[bytes]:
+        options = chat.request.stream_options
+        translator = GeminiStreamTranslator(
+            chat.request.model, include_usage=bool(options and options.include_usage)
+        )
+        path = f"/v1beta/models/{chat.model}:streamGenerateContent?alt=sse"
+        async with self._api.stream("POST", path, what="chat", raw=to_gemini(chat)) as response:
+            async for line in response.aiter_lines():
+                out = translator.line(line)
+                if out:
+                    yield out
+        tail = translator.end()  # a stream that stopped without a finish reason
+        if tail:
+            yield tail
 
     async def prompt(self, model: str, system: str, prompt: str) -> str:
-        raise UnsupportedOperationError(f"prompt with {model}: not built for Gemini yet")
+        body = {
+            "systemInstruction": {"parts": [{"text": system}]},
+            "contents": [{"role": "user", "parts": [{"text": prompt}]}],
+            "generationConfig": {"temperature": 0.1},
+        }
+        response = await self._api.send(
+            "POST", f"/v1beta/models/{model}:generateContent", what="prompt", body=body
+        )
+        text, _, _ = message_of(decode(response.content), [])
+        return text
 
     async def embed(self, model: str, text: str) -> list[float]:
-        raise UnsupportedOperationError(f"embed with {model}: not built for Gemini yet")
+        body = {"content": {"parts": [{"text": text}]}}
+        answer = await self._api.call(
+            "POST", f"/v1beta/models/{model}:embedContent", wire.Embedded, what="embed", body=body
+        )
+        return answer.embedding.values
 
     def pull(self, model: str) -> AsyncIterator[PullProgress]:
         raise UnsupportedOperationError(f"cannot pull {model}: Gemini does not pull")

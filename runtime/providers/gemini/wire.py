@@ -23,6 +23,18 @@ class GeminiModelList(msgspec.Struct, kw_only=True, rename="camel"):
     next_page_token: str = ""
 
 
+class Values(msgspec.Struct, kw_only=True):
+    """An embedding's numbers."""
+
+    values: list[float]
+
+
+class Embedded(msgspec.Struct, kw_only=True):
+    """The embedContent answer."""
+
+    embedding: Values
+
+
 def served(entry: GeminiModel) -> ServedModel:
     methods = set(entry.supported_generation_methods or ())
     generates = "generateContent" in methods

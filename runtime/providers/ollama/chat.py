@@ -108,10 +108,6 @@ def to_ollama(chat: Chat, *, stream: bool) -> bytes:
     return msgspec.json.encode(body)
 
 
-def new_id() -> str:
-    return f"chatcmpl-{uuid.uuid4().hex[:24]}"
-
-
 def tool_calls(message: OllamaMessage | None, call_ids: list[str]) -> list[dict[str, Any]]:
     """OpenAI tool calls (with `index`) for an Ollama message; ids are made up once per call."""
     if message is None or not message.tool_calls:
@@ -159,7 +155,7 @@ def completion(chunk: OllamaChatChunk, model: str) -> bytes:
     if calls:
         message["tool_calls"] = [{k: v for k, v in c.items() if k != "index"} for c in calls]
     body = {
-        "id": new_id(),
+        "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
         "object": "chat.completion",
         "created": int(time.time()),
         "model": model,
