@@ -18,7 +18,7 @@ from runtime import __version__
 from runtime.affinity.seed import seed
 from runtime.api import CONTROLLERS
 from runtime.api.auth import token_guard
-from runtime.api.errors import EXCEPTION_HANDLERS
+from runtime.api.errors import exception_handlers
 from runtime.api.media import require_json
 from runtime.background import Background
 from runtime.config import ConfigError, Settings
@@ -55,7 +55,7 @@ def create_app(settings: Settings) -> Litestar:
     return Litestar(
         route_handlers=CONTROLLERS,
         dependencies=provide(services),
-        exception_handlers=EXCEPTION_HANDLERS,
+        exception_handlers=exception_handlers(settings.api_token),
         before_request=require_json,
         middleware=middleware,
         lifespan=[lifespan],

@@ -9,6 +9,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from runtime import errors
 
 OPEN_PATHS = frozenset({"/health", "/version"})
+UNAUTHORIZED = "unauthorized: missing or invalid API key"
 
 
 def token_guard(token: str) -> type:
@@ -21,11 +22,16 @@ def token_guard(token: str) -> type:
 
         async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
             guarded = scope["type"] in ("http", "websocket") and scope["path"] not in OPEN_PATHS
-            if guarded and not hmac.compare_digest(_presented(scope), expected):
-                raise errors.UnauthorizedError("unauthorized: missing or invalid API key")
+            if guarded and not authenticated(scope, expected):
+                raise errors.UnauthorizedError(UNAUTHORIZED)
             await self.app(scope, receive, send)
 
     return TokenMiddleware
+
+
+def authenticated(scope: Scope, expected: bytes) -> bool:
+    """Whether the request presents the token (compared in constant time)."""
+    return hmac.compare_digest(_presented(scope), expected)
 
 
 def _presented(scope: Scope) -> bytes:

@@ -16,6 +16,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
 from runtime import errors
+from runtime.api.auth import UNAUTHORIZED, authenticated
 
 log = logging.getLogger("runtime.api")
 _UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
@@ -83,7 +84,12 @@ def _first_detail(exc: ValidationException) -> tuple[str, str | None] | None:
     return None
 
 
-def _http(_: Request[Any, Any, Any], exc: HTTPException) -> Response[ErrorEnvelope]:
+def _http(
+    request: Request[Any, Any, Any], exc: HTTPException, token: bytes
+) -> Response[ErrorEnvelope]:
+    if token and exc.status_code in (404, 405) and not authenticated(request.scope, token):
+        # without the key, a caller learns nothing about which paths exist
+        return error_response(401, UNAUTHORIZED)
     message = exc.detail
     if exc.status_code == 404:  # noqa: PLR2004
         message = "serverops: not found"
@@ -100,9 +106,12 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Err
     return error_response(500, "internal server error")
 
 
-EXCEPTION_HANDLERS: ExceptionHandlersMap = {
-    errors.Error: _domain,
-    ValidationException: _validation,
-    HTTPException: _http,
-    Exception: _unexpected,
-}
+def exception_handlers(token: str = "") -> ExceptionHandlersMap:
+    """The handlers, registered once in `create_app`; `token` as configured (empty: no auth)."""
+    expected = token.encode()
+    return {
+        errors.Error: _domain,
+        ValidationException: _validation,
+        HTTPException: lambda request, exc: _http(request, exc, expected),
+        Exception: _unexpected,
+    }

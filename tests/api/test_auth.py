@@ -163,3 +163,14 @@ async def test_without_a_token_any_presented_key_is_ignored(client: Client) -> N
     response = await client.get("/backends", headers={"X-API-Key": "anything"})
     assert response.status_code == 200
     assert response.json() == []
+
+
+async def test_unknown_paths_reveal_nothing_without_the_key(settings: Settings) -> None:
+    app = create_app(msgspec.structs.replace(settings, api_token="s3cret"))
+    async with AsyncTestClient(app) as client:
+        for method, path in (("GET", "/no/such/route"), ("PATCH", "/backends")):
+            response = await client.request(method, path)
+            assert response.status_code == 401, (method, path)
+            assert response.json()["error"]["code"] == "unauthorized"
+        keyed = await client.get("/no/such/route", headers={"X-API-Key": "s3cret"})
+        assert keyed.status_code == 404
