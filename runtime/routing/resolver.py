@@ -47,6 +47,6 @@ class Resolver:
         groups = sorted({group for state in declaring for group in state.groups})
         return (
             f"no backend can serve model {request.model!r} ({needs}"
-            + (f", context >= {request.min_context}" if request.min_context else "")
+            + (f", context >= {request.min_context}" if request.min_context > 1 else "")
             + f") right now: searched {len(declaring)} backends in groups {groups}"
         )
