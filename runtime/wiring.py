@@ -18,6 +18,7 @@ from runtime.db import Database
 from runtime.downloads import DownloadService
 from runtime.downloads.progress import ProgressHub
 from runtime.downloads.worker import DownloadLoop, DownloadWorker, PullPolicy
+from runtime.eventstore import EventBus, EventService
 from runtime.execution import ChatGateway
 from runtime.execution.tasks import TaskService
 from runtime.providerconfig import ProviderService, SecretBox
@@ -44,6 +45,7 @@ class Services:
     snapshot: SnapshotHolder
     chat: ChatGateway
     tasks: TaskService
+    events: EventService
     identity: VersionOut
 
 
@@ -113,6 +115,7 @@ def build_services(
             task_model=settings.task_model,
             embed_model=settings.embed_model,
         ),
+        events=EventService(db, EventBus()),
         identity=identity(uuid.uuid4().hex[:8], settings.tenancy),
     )
     loops: dict[str, Loop] = {"reconcile": reconcile}

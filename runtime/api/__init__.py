@@ -3,6 +3,7 @@
 from runtime.api.affinity import BackendAffinityController, ModelAffinityController
 from runtime.api.backends import BackendController
 from runtime.api.downloads import QueueController
+from runtime.api.events import EventController
 from runtime.api.execute import ExecuteController
 from runtime.api.groups import GroupController, GroupLookupController
 from runtime.api.models import ModelController
@@ -14,6 +15,7 @@ from runtime.api.system import SystemController
 CONTROLLERS = [
     BackendAffinityController,
     BackendController,
+    EventController,
     ExecuteController,
     GroupLookupController,
     GroupController,

@@ -1,0 +1,81 @@
+"""SQL for domain events: append, and queries by type, aggregate and source within a range."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Select, delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runtime.db.errors import translate
+from runtime.db.tables.events import EventRow
+from runtime.eventstore.types import Event, TimeRange
+
+
+def _event(row: EventRow) -> Event:
+    return Event(
+        id=row.id,
+        nid=row.nid,
+        created_at=row.created_at,
+        event_type=row.event_type,
+        event_source=row.event_source,
+        aggregate_id=row.aggregate_id,
+        aggregate_type=row.aggregate_type,
+        version=row.version,
+        data=row.data,
+        metadata=row.metadata_,
+    )
+
+
+async def append_event(session: AsyncSession, event: Event) -> Event:
+    """Store the event; returns it with its `nid`. A repeated id is a conflict."""
+    row = EventRow(
+        id=event.id,
+        created_at=event.created_at,
+        event_type=event.event_type,
+        event_source=event.event_source,
+        aggregate_id=event.aggregate_id,
+        aggregate_type=event.aggregate_type,
+        version=event.version,
+        data=event.data,
+        metadata_=event.metadata,
+    )
+    session.add(row)
+    with translate(f"an event with id {event.id!r} of this type and source already exists"):
+        await session.flush()
+    return _event(row)
+
+
+def _within(stmt: Select[Any], span: TimeRange) -> Select[Any]:
+    return (
+        stmt.where(EventRow.created_at.between(span.start, span.end))
+        .order_by(EventRow.created_at.desc(), EventRow.version.desc(), EventRow.nid.desc())
+        .limit(span.limit)
+    )
+
+
+async def list_events(session: AsyncSession, span: TimeRange, **equal: str) -> list[Event]:
+    """Events in the range whose columns equal the given values, newest first."""
+    stmt = select(EventRow)
+    for column, value in equal.items():
+        stmt = stmt.where(getattr(EventRow, column) == value)
+    return [_event(row) for row in await session.scalars(_within(stmt, span))]
+
+
+async def list_event_types(session: AsyncSession, span: TimeRange) -> list[str]:
+    stmt = (
+        select(EventRow.event_type)
+        .where(EventRow.created_at.between(span.start, span.end))
+        .distinct()
+        .order_by(EventRow.event_type)
+        .limit(span.limit)
+    )
+    return list(await session.scalars(stmt))
+
+
+async def delete_events(session: AsyncSession, event_type: str, span: TimeRange) -> None:
+    await session.execute(
+        delete(EventRow).where(
+            EventRow.event_type == event_type, EventRow.created_at.between(span.start, span.end)
+        )
+    )

@@ -1,0 +1,113 @@
+"""EventService: append domain events (validated, then published) and query them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+
+from runtime import errors
+from runtime.db import Database
+from runtime.eventstore import events as store
+from runtime.eventstore.stream import EventBus
+from runtime.eventstore.types import Event, NewEvent, TimeRange
+
+WINDOW = timedelta(minutes=10)
+MAX_LIMIT = 1000
+
+
+def _required(value: str, name: str) -> None:
+    if not value.strip():
+        raise errors.InvalidInputError(f"missing required field: {name} is required", param=name)
+
+
+def validate(event: NewEvent, now: datetime) -> datetime:
+    """Check an event to append; return its creation time (now when not given)."""
+    _required(event.event_type, "event_type")
+    _required(event.aggregate_id, "aggregate_id")
+    _required(event.aggregate_type, "aggregate_type")
+    if event.version <= 0:
+        raise errors.InvalidInputError(
+            "invalid parameter: version must be greater than 0", param="version"
+        )
+    created = event.created_at or now
+    if created < now - WINDOW:
+        raise errors.InvalidInputError("event is too old", param="created_at")
+    if created > now + WINDOW:
+        raise errors.InvalidInputError("event is too new", param="created_at")
+    return created
+
+
+def check_range(span: TimeRange) -> None:
+    if span.start > span.end:
+        raise errors.InvalidInputError(
+            f"invalid time range: 'from' ({span.start.isoformat()}) is after 'to' "
+            f"({span.end.isoformat()})",
+            param="from",
+        )
+    if span.limit > MAX_LIMIT:
+        raise errors.InvalidInputError(
+            f"invalid parameter: limit cannot exceed {MAX_LIMIT}, got {span.limit}", param="limit"
+        )
+
+
+class EventService:
+    """The event store as the API (and later triggers and functions) use it."""
+
+    def __init__(
+        self, db: Database, bus: EventBus, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self._db = db
+        self._bus = bus
+        self._clock = clock
+
+    async def append(self, new: NewEvent) -> Event:
+        """Store the event, then publish it; it is durable when this returns."""
+        created = validate(new, self._clock())
+        event = Event(
+            id=new.id or str(uuid.uuid4()),
+            nid=0,
+            created_at=created,
+            event_type=new.event_type,
+            event_source=new.event_source,
+            aggregate_id=new.aggregate_id,
+            aggregate_type=new.aggregate_type,
+            version=new.version,
+            data={} if new.data is None else new.data,
+            metadata={} if new.metadata is None else new.metadata,
+        )
+        async with self._db.transaction() as session:
+            stored = await store.append_event(session, event)
+        self._bus.publish(stored)
+        return stored
+
+    async def by_type(self, event_type: str, span: TimeRange) -> list[Event]:
+        return await self._query(span, event_type=event_type)
+
+    async def by_aggregate(
+        self, event_type: str, aggregate_type: str, aggregate_id: str, span: TimeRange
+    ) -> list[Event]:
+        return await self._query(
+            span, event_type=event_type, aggregate_type=aggregate_type, aggregate_id=aggregate_id
+        )
+
+    async def by_source(self, event_type: str, event_source: str, span: TimeRange) -> list[Event]:
+        return await self._query(span, event_type=event_type, event_source=event_source)
+
+    async def _query(self, span: TimeRange, **equal: str) -> list[Event]:
+        check_range(span)
+        async with self._db.transaction() as session:
+            return await store.list_events(session, span, **equal)
+
+    async def types(self, span: TimeRange) -> list[str]:
+        check_range(span)
+        async with self._db.transaction() as session:
+            return await store.list_event_types(session, span)
+
+    async def delete_type(self, event_type: str, span: TimeRange) -> None:
+        check_range(span)
+        async with self._db.transaction() as session:
+            await store.delete_events(session, event_type, span)
+
+    def stream(self, event_type: str) -> AsyncIterator[Event]:
+        return self._bus.subscribe(event_type)
