@@ -18,7 +18,7 @@ from runtime.db import Database
 from runtime.downloads import DownloadService
 from runtime.downloads.progress import ProgressHub
 from runtime.downloads.worker import DownloadLoop, DownloadWorker, PullPolicy
-from runtime.eventstore import EventBus, EventService
+from runtime.eventstore import EventBus, EventService, IngestService
 from runtime.execution import ChatGateway
 from runtime.execution.tasks import TaskService
 from runtime.providerconfig import ProviderService, SecretBox
@@ -46,6 +46,7 @@ class Services:
     chat: ChatGateway
     tasks: TaskService
     events: EventService
+    ingest: IngestService
     identity: VersionOut
 
 
@@ -94,6 +95,7 @@ def build_services(
     )
     resolver = Resolver(snapshot, Health(), random.Random())  # noqa: S311 - load spreading
     gateway = ChatGateway(resolver, drivers)
+    events = EventService(db, EventBus())
     immutable = frozenset({settings.embed_model.model} if settings.embed_model else ())
     services = Services(
         backends=BackendService(db, max_rows=settings.max_rows, on_change=changed),
@@ -115,7 +117,8 @@ def build_services(
             task_model=settings.task_model,
             embed_model=settings.embed_model,
         ),
-        events=EventService(db, EventBus()),
+        events=events,
+        ingest=IngestService(db, events),
         identity=identity(uuid.uuid4().hex[:8], settings.tenancy),
     )
     loops: dict[str, Loop] = {"reconcile": reconcile}

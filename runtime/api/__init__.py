@@ -6,6 +6,7 @@ from runtime.api.downloads import QueueController
 from runtime.api.events import EventController
 from runtime.api.execute import ExecuteController
 from runtime.api.groups import GroupController, GroupLookupController
+from runtime.api.mappings import IngestController, MappingController
 from runtime.api.models import ModelController
 from runtime.api.openai import OpenAIController
 from runtime.api.providers import ProviderController
@@ -19,6 +20,8 @@ CONTROLLERS = [
     ExecuteController,
     GroupLookupController,
     GroupController,
+    IngestController,
+    MappingController,
     ModelAffinityController,
     ModelController,
     OpenAIController,

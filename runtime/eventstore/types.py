@@ -43,3 +43,30 @@ class TimeRange(msgspec.Struct, frozen=True, kw_only=True):
     start: datetime
     end: datetime
     limit: int = 100
+
+
+class RawEvent(msgspec.Struct, frozen=True, kw_only=True):
+    """A received payload, stored before mapping so it can be replayed."""
+
+    id: str
+    nid: int
+    received_at: datetime
+    path: str
+    headers: dict[str, str]
+    payload: dict[str, Any]
+
+
+class Mapping(msgspec.Struct, frozen=True, kw_only=True):
+    """How payloads posted to `path` become domain events; `*_field` are JSON paths."""
+
+    path: str
+    event_type: str = ""
+    event_source: str = ""
+    aggregate_type: str = ""
+    aggregate_id_field: str = ""
+    aggregate_type_field: str = ""
+    event_type_field: str = ""
+    event_source_field: str = ""
+    event_id_field: str = ""
+    version: int = 1
+    metadata_mapping: dict[str, str] = msgspec.field(default_factory=dict)

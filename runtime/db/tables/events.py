@@ -35,3 +35,36 @@ class EventRow(Base):
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     data: Mapped[Any] = mapped_column(JSONType, nullable=False)
     metadata_: Mapped[Any] = mapped_column("metadata", JSONType, nullable=False)
+
+
+class RawEventRow(Base):
+    """A payload as received by /ingest (or /raw-events), before any mapping."""
+
+    __tablename__ = "raw_events"
+    __table_args__ = (UniqueConstraint("path", "source_event_id"),)
+
+    nid: Mapped[int] = mapped_column(NidType, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(255), nullable=False, unique=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, index=True)
+    path: Mapped[str] = mapped_column(String(1024), nullable=False, index=True)
+    headers: Mapped[Any] = mapped_column(JSONType, nullable=False)
+    payload: Mapped[Any] = mapped_column(JSONType, nullable=False)
+    source_event_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
+
+
+class MappingRow(Base):
+    """How raw payloads posted to one path become domain events."""
+
+    __tablename__ = "event_mappings"
+
+    path: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    event_type: Mapped[str] = mapped_column(String(255), nullable=False)
+    event_source: Mapped[str] = mapped_column(String(255), nullable=False)
+    aggregate_type: Mapped[str] = mapped_column(String(255), nullable=False)
+    aggregate_id_field: Mapped[str] = mapped_column(String(1024), nullable=False, default="")
+    aggregate_type_field: Mapped[str] = mapped_column(String(1024), nullable=False, default="")
+    event_type_field: Mapped[str] = mapped_column(String(1024), nullable=False, default="")
+    event_source_field: Mapped[str] = mapped_column(String(1024), nullable=False, default="")
+    event_id_field: Mapped[str] = mapped_column(String(1024), nullable=False, default="")
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    metadata_mapping: Mapped[Any] = mapped_column(JSONType, nullable=False)

@@ -1,0 +1,127 @@
+"""IngestService: mappings, and raw payloads turned into domain events (ingest and replay).
+
+The raw payload is committed before it is mapped, so a payload that fails to map is kept and
+can be replayed once the mapping is fixed.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from runtime import errors
+from runtime.db import Database
+from runtime.eventstore import mappings, raw
+from runtime.eventstore.service import EventService, check_range
+from runtime.eventstore.types import Event, Mapping, RawEvent, TimeRange
+
+SECRET_HEADERS = frozenset({"authorization", "cookie", "x-api-key", "proxy-authorization"})
+
+
+def validate_mapping(mapping: Mapping) -> None:
+    for name in ("path", "event_type", "event_source", "aggregate_type"):
+        if not getattr(mapping, name).strip():
+            raise errors.InvalidInputError(
+                f"invalid mapping configuration: {name} is required", param=name
+            )
+    if mapping.version <= 0:
+        raise errors.InvalidInputError(
+            f"invalid mapping configuration: version must be > 0, got {mapping.version}",
+            param="version",
+        )
+
+
+class IngestService:
+    """Webhook ingestion through mappings, raw events and replay."""
+
+    def __init__(self, db: Database, events: EventService) -> None:
+        self._db = db
+        self._events = events
+
+    async def create_mapping(self, mapping: Mapping) -> Mapping:
+        validate_mapping(mapping)
+        async with self._db.transaction() as session:
+            return await mappings.create_mapping(session, mapping)
+
+    async def get_mapping(self, path: str) -> Mapping:
+        async with self._db.transaction() as session:
+            return await mappings.get_mapping(session, path)
+
+    async def list_mappings(self) -> list[Mapping]:
+        async with self._db.transaction() as session:
+            return await mappings.list_mappings(session)
+
+    async def update_mapping(self, mapping: Mapping) -> Mapping:
+        validate_mapping(mapping)
+        async with self._db.transaction() as session:
+            return await mappings.update_mapping(session, mapping)
+
+    async def delete_mapping(self, path: str) -> None:
+        async with self._db.transaction() as session:
+            await mappings.delete_mapping(session, path)
+
+    async def ingest(self, path: str, payload: Any, headers: dict[str, str]) -> RawEvent:
+        """Store the payload, then append the domain event it maps to.
+
+        With the mapping's `eventIDField` present in the payload, a payload already ingested
+        under the same id is answered with the stored raw event and appended nothing.
+        """
+        if not isinstance(payload, dict):
+            raise errors.InvalidInputError("invalid JSON payload: expected an object")
+        mapping = await self.get_mapping(path)
+        found, source = (
+            mappings.extract(payload, mapping.event_id_field)
+            if mapping.event_id_field
+            else (False, None)
+        )
+        source_id = str(source) if found else None
+        kept = {k: v for k, v in headers.items() if k.lower() not in SECRET_HEADERS}
+        async with self._db.transaction() as session:
+            if source_id is not None:
+                seen = await raw.find_by_source_id(session, path, source_id)
+                if seen is not None:
+                    return seen
+            stored = await raw.append_raw(session, _new_raw(path, payload, kept), source_id)
+        await self._events.append(mappings.apply_mapping(mapping, payload))
+        return stored
+
+    async def append_raw(self, path: str, payload: Any, headers: dict[str, str]) -> RawEvent:
+        if not path:
+            raise errors.InvalidInputError("missing required field: path is required", param="path")
+        if not isinstance(payload, dict):
+            raise errors.InvalidInputError("payload must be a JSON object", param="payload")
+        async with self._db.transaction() as session:
+            return await raw.append_raw(session, _new_raw(path, payload, headers))
+
+    async def list_raw(self, span: TimeRange) -> list[RawEvent]:
+        check_range(span)
+        async with self._db.transaction() as session:
+            return await raw.list_raw(session, span)
+
+    async def get_raw(self, nid: int, span: TimeRange) -> RawEvent:
+        async with self._db.transaction() as session:
+            return await raw.get_raw(session, nid, span)
+
+    async def replay(self, nid: int, span: TimeRange) -> Event:
+        """Map a stored raw event again with the current mapping; append it as a new event."""
+        if span.start > span.end:
+            raise errors.BadRequestError("'from' cannot be after 'to'", param="from")
+        found = await self.get_raw(nid, span)
+        mapping = await self.get_mapping(found.path)
+        event = mappings.apply_mapping(mapping, found.payload)
+        return await self._events.append(msgspec.structs.replace(event, id="", created_at=None))
+
+
+def _new_raw(path: str, payload: dict[str, Any], headers: dict[str, str]) -> RawEvent:
+    return RawEvent(
+        id=f"evt_{time.time_ns()}_{uuid.uuid4().hex[:6]}",
+        nid=0,
+        received_at=datetime.now(UTC),
+        path=path,
+        headers=headers,
+        payload=payload,
+    )
