@@ -75,7 +75,7 @@ async def _worker(host: str, port: int, request: bytes, deadline: float, result:
             writer.write(request)
             status, first = await _read_response(reader)
             end = time.perf_counter()
-            if status != 200:
+            if not 200 <= status < 300:
                 result.errors += 1
                 continue
             result.latencies.append(end - start)
