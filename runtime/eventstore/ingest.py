@@ -116,6 +116,13 @@ class IngestService:
         return await self._events.append(msgspec.structs.replace(event, id="", created_at=None))
 
 
+def _source_id(mapping: Mapping, payload: dict[str, Any]) -> str | None:
+    if not mapping.event_id_field:
+        return None
+    found, value = mappings.extract(payload, mapping.event_id_field)
+    return str(value) if found else None
+
+
 def _new_raw(path: str, payload: dict[str, Any], headers: dict[str, str]) -> RawEvent:
     return RawEvent(
         id=f"evt_{time.time_ns()}_{uuid.uuid4().hex[:6]}",

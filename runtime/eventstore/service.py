@@ -63,8 +63,16 @@ class EventService:
 
     async def append(self, new: NewEvent) -> Event:
         """Store the event, then publish it; it is durable when this returns."""
+        event = self.prepare(new)
+        async with self._db.transaction() as session:
+            stored = await store.append_event(session, event)
+        self.publish(stored)
+        return stored
+
+    def prepare(self, new: NewEvent) -> Event:
+        """The validated event to store, with id, time and empty JSON filled in."""
         created = validate(new, self._clock())
-        event = Event(
+        return Event(
             id=new.id or str(uuid.uuid4()),
             nid=0,
             created_at=created,
@@ -76,10 +84,10 @@ class EventService:
             data={} if new.data is None else new.data,
             metadata={} if new.metadata is None else new.metadata,
         )
-        async with self._db.transaction() as session:
-            stored = await store.append_event(session, event)
+
+    def publish(self, stored: Event) -> None:
+        """Tell live subscribers; call only after the event's transaction committed."""
         self._bus.publish(stored)
-        return stored
 
     async def by_type(self, event_type: str, span: TimeRange) -> list[Event]:
         return await self._query(span, event_type=event_type)
