@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import msgspec
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import errors
 from runtime.db.tables.events import RawEventRow
 from runtime.eventstore.types import RawEvent, TimeRange
+
+_TABLE = RawEventRow.metadata.tables["raw_events"]
+_INSERT = insert(_TABLE).returning(_TABLE.c.nid)
 
 
 def _raw(row: RawEventRow) -> RawEvent:
@@ -34,13 +37,12 @@ async def find_by_source_id(session: AsyncSession, path: str, source_id: str) ->
 async def append_raw(
     session: AsyncSession, raw: RawEvent, source_id: str | None = None
 ) -> RawEvent:
-    row = RawEventRow(
-        **{k: v for k, v in msgspec.structs.asdict(raw).items() if k != "nid"},
-        source_event_id=source_id,
+    values = {k: v for k, v in msgspec.structs.asdict(raw).items() if k != "nid"}
+    stmt = (
+        insert(RawEventRow).values(**values, source_event_id=source_id).returning(RawEventRow.nid)
     )
-    session.add(row)
-    await session.flush()
-    return _raw(row)
+    nid = (await session.execute(stmt)).scalar_one()
+    return msgspec.structs.replace(raw, nid=nid)
 
 
 async def list_raw(session: AsyncSession, span: TimeRange) -> list[RawEvent]:
