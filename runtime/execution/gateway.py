@@ -90,8 +90,7 @@ class ChatGateway:
                 failure = self._failed(route, exc)
                 continue
             except StopAsyncIteration:
-                self._health.finished(backend)
-                first = b""
+                first = b""  # an empty stream; `_relay` still closes the books on it
             return self._relay(route, first, chunks)
         assert failure is not None  # noqa: S101 - routes() never returns an empty list
         raise failure
@@ -102,7 +101,8 @@ class ChatGateway:
         """Yield the stream; a failure after the first byte ends it with an error event."""
         backend = route.backend.id
         try:
-            yield first
+            if first:
+                yield first
             async for chunk in chunks:
                 yield chunk
         except errors.Error as exc:

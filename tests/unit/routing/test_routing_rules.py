@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import random
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
+from runtime.execution.gateway import ChatGateway
+from runtime.providers.chat import Chat, parse_chat
 from runtime.providers.messages import Capabilities, ServedModel
 from runtime.registry.types import Backend, BackendKind
 from runtime.routing.candidates import candidates
 from runtime.routing.health import Health
 from runtime.routing.policy import order
+from runtime.routing.resolver import Resolver
 from runtime.routing.types import Capability, Route, RouteRequest
+from runtime.state.snapshot import SnapshotHolder
 from runtime.state.types import BackendState, PulledModel, Snapshot
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -110,4 +115,20 @@ def test_in_flight_counts_come_and_go() -> None:
     health.finished("a")
     assert health.in_flight == {"a": 1}
     health.finished("a")
+    assert health.in_flight == {}
+
+
+async def test_an_empty_backend_stream_leaves_no_request_in_flight() -> None:
+    class Silent:
+        async def stream_chat(self, chat: Chat) -> AsyncIterator[bytes]:
+            return
+            yield b""
+
+    holder = SnapshotHolder()
+    holder.replace(snapshot(state("a", ("m:latest", chat()))))
+    health = Health()
+    gateway = ChatGateway(Resolver(holder, health, random.Random(0)), lambda _: Silent())  # type: ignore[arg-type,return-value]
+    body = b'{"model": "m", "stream": true, "messages": [{"role": "user", "content": "hi"}]}'
+    parts = [part async for part in await gateway.stream(parse_chat(body), body)]
+    assert parts == []
     assert health.in_flight == {}
