@@ -48,6 +48,7 @@ def create_app(settings: Settings) -> Litestar:
             async with Background(loops):
                 yield
         finally:
+            await services.functions.close()
             await http.aclose()
             await db.dispose()
 

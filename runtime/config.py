@@ -51,6 +51,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     pull_backoff: float = 5.0
     pull_workers: int = 2
     prune_models: bool = False
+    function_timeout: float = 10.0
+    function_memory_mb: int = 64
+    function_workers: int = 2
+    function_attempts: int = 3
+    function_backoff: float = 1.0
+    trigger_depth: int = 8
     log_level: LogLevel = "INFO"
     debug: bool = False
 
@@ -78,6 +84,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             pull_backoff=reader.seconds("RUNTIME_PULL_BACKOFF", 5.0),
             pull_workers=reader.integer("RUNTIME_PULL_WORKERS", 2, low=1, high=64),
             prune_models=reader.flag("RUNTIME_PRUNE_MODELS"),
+            function_timeout=reader.seconds("RUNTIME_FUNCTION_TIMEOUT", 10.0),
+            function_memory_mb=reader.integer("RUNTIME_FUNCTION_MEMORY_MB", 64, low=8, high=4096),
+            function_workers=reader.integer("RUNTIME_FUNCTION_WORKERS", 2, low=1, high=64),
+            function_attempts=reader.integer("RUNTIME_FUNCTION_ATTEMPTS", 3, low=1, high=100),
+            function_backoff=reader.seconds("RUNTIME_FUNCTION_BACKOFF", 1.0),
+            trigger_depth=reader.integer("RUNTIME_TRIGGER_DEPTH", 8, low=0, high=1000),
             log_level=reader.log_level("RUNTIME_LOG_LEVEL"),
         )
 

@@ -6,6 +6,7 @@ import random
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import ParamSpec
 
 import httpx
@@ -21,6 +22,16 @@ from runtime.downloads.worker import DownloadLoop, DownloadWorker, PullPolicy
 from runtime.eventstore import EventBus, EventService, IngestService
 from runtime.execution import ChatGateway
 from runtime.execution.tasks import TaskService
+from runtime.functions import (
+    Builtins,
+    Deliveries,
+    Dispatcher,
+    DispatchLoop,
+    FunctionService,
+    Limits,
+    RetryPolicy,
+    Sandbox,
+)
 from runtime.providerconfig import ProviderService, SecretBox
 from runtime.providers import DriverSettings
 from runtime.registry import BackendService, ModelService
@@ -47,6 +58,7 @@ class Services:
     tasks: TaskService
     events: EventService
     ingest: IngestService
+    functions: FunctionService
     identity: VersionOut
 
 
@@ -95,7 +107,13 @@ def build_services(
     )
     resolver = Resolver(snapshot, Health(), random.Random())  # noqa: S311 - load spreading
     gateway = ChatGateway(resolver, drivers)
-    events = EventService(db, EventBus())
+    deliveries = Deliveries(max_depth=settings.trigger_depth, clock=lambda: datetime.now(UTC))
+    events = EventService(db, EventBus(), follower=deliveries)
+    tasks = TaskService(
+        gateway, resolver, task_model=settings.task_model, embed_model=settings.embed_model
+    )
+    node = uuid.uuid4().hex[:8]
+    functions, function_loops = _functions(settings, db, deliveries, Builtins(events, tasks), node)
     immutable = frozenset({settings.embed_model.model} if settings.embed_model else ())
     services = Services(
         backends=BackendService(db, max_rows=settings.max_rows, on_change=changed),
@@ -111,19 +129,31 @@ def build_services(
         downloads=downloads,
         snapshot=snapshot,
         chat=gateway,
-        tasks=TaskService(
-            gateway,
-            resolver,
-            task_model=settings.task_model,
-            embed_model=settings.embed_model,
-        ),
+        tasks=tasks,
         events=events,
         ingest=IngestService(db, events),
-        identity=identity(uuid.uuid4().hex[:8], settings.tenancy),
+        functions=functions,
+        identity=identity(node, settings.tenancy),
     )
     loops: dict[str, Loop] = {"reconcile": reconcile}
     loops |= {f"download-{n}": loop for n, loop in enumerate(pull_loops)}
-    return services, loops
+    return services, loops | function_loops
+
+
+def _functions(
+    settings: Settings, db: Database, deliveries: Deliveries, builtins: Builtins, node: str
+) -> tuple[FunctionService, dict[str, Loop]]:
+    """The function service and one dispatch loop per configured worker."""
+    limits = Limits(timeout=settings.function_timeout, memory=settings.function_memory_mb << 20)
+    sandbox = Sandbox(limits)
+    policy = RetryPolicy(attempts=settings.function_attempts, backoff=settings.function_backoff)
+    loops: dict[str, Loop] = {}
+    for n in range(settings.function_workers):
+        dispatcher = Dispatcher(db, sandbox, builtins, policy, owner=f"{node}-{n}")
+        loops[f"functions-{n}"] = DispatchLoop(
+            dispatcher, deliveries.waker(), poll=min(1.0, settings.function_backoff)
+        )
+    return FunctionService(db, sandbox, wake=deliveries.committed), loops
 
 
 def _each(callbacks: Iterable[Callable[P, None]]) -> Callable[P, None]:

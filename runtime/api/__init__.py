@@ -5,6 +5,7 @@ from runtime.api.backends import BackendController
 from runtime.api.downloads import QueueController
 from runtime.api.events import EventController
 from runtime.api.execute import ExecuteController
+from runtime.api.functions import ExecutorController, FunctionController, TriggerController
 from runtime.api.groups import GroupController, GroupLookupController
 from runtime.api.mappings import IngestController, MappingController
 from runtime.api.models import ModelController
@@ -18,6 +19,8 @@ CONTROLLERS = [
     BackendController,
     EventController,
     ExecuteController,
+    ExecutorController,
+    FunctionController,
     GroupLookupController,
     GroupController,
     IngestController,
@@ -29,6 +32,7 @@ CONTROLLERS = [
     QueueController,
     StateController,
     SystemController,
+    TriggerController,
 ]
 
 __all__ = ["CONTROLLERS"]

@@ -5,6 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import errors
 from runtime.db import Database
@@ -51,22 +54,44 @@ def check_range(span: TimeRange) -> None:
         )
 
 
+class Follower(Protocol):
+    """Work that must exist whenever an event exists (trigger deliveries)."""
+
+    async def appended(self, session: AsyncSession, event: Event, depth: int) -> None:
+        """Called inside the event's transaction: write what follows from it."""
+
+    def committed(self) -> None:
+        """Called after the event's transaction committed."""
+
+
 class EventService:
-    """The event store as the API (and later triggers and functions) use it."""
+    """The event store as the API, ingestion and functions use it."""
 
     def __init__(
-        self, db: Database, bus: EventBus, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self,
+        db: Database,
+        bus: EventBus,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        follower: Follower | None = None,
     ) -> None:
         self._db = db
         self._bus = bus
         self._clock = clock
+        self._follower = follower
 
-    async def append(self, new: NewEvent) -> Event:
-        """Store the event, then publish it; it is durable when this returns."""
+    async def append(self, new: NewEvent, *, depth: int = 0) -> Event:
+        """Store the event (and its trigger deliveries), then publish it.
+
+        It is durable when this returns. `depth` counts how many function runs led to it.
+        """
         event = self.prepare(new)
         async with self._db.transaction() as session:
             stored = await store.append_event(session, event)
+            if self._follower is not None:
+                await self._follower.appended(session, stored, depth)
         self.publish(stored)
+        if self._follower is not None:
+            self._follower.committed()
         return stored
 
     def prepare(self, new: NewEvent) -> Event:

@@ -19,58 +19,6 @@ from tests.test_cli import environment, free_port
 from tests.waiting import eventually
 
 
-class Process:
-    """`runtime-api serve` as an asyncio child process (the fake keeps running in our loop)."""
-
-    def __init__(self, process: asyncio.subprocess.Process, url: str) -> None:
-        self.process = process
-        self.url = url
-
-
-@pytest.fixture
-async def start(db_url: str, tmp_path: Path) -> AsyncIterator[object]:
-    started: list[Process] = []
-
-    async def launch() -> Process:
-        port = free_port()
-        env = environment(
-            db_url,
-            RUNTIME_PULL_LEASE="2",
-            RUNTIME_PULL_BACKOFF="0.1",
-            RUNTIME_RECONCILE_INTERVAL="0.3",
-        )
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "runtime",
-            "serve",
-            "--port",
-            str(port),
-            env=env,
-            cwd=tmp_path,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL,
-        )
-        child = Process(process, f"http://127.0.0.1:{port}")
-        started.append(child)
-        async with httpx.AsyncClient() as client:
-
-            async def ready() -> bool:
-                try:
-                    return (await client.get(f"{child.url}/health")).status_code == 200
-                except httpx.TransportError:
-                    return False
-
-            await eventually(ready, within=30)
-        return child
-
-    yield launch
-    for child in started:
-        if child.process.returncode is None:
-            child.process.kill()
-            await child.process.wait()
-
-
 async def test_pull_interrupted_by_a_kill_is_finished_after_restart(
     start: object, db_url: str
 ) -> None:

@@ -1,0 +1,23 @@
+"""User JavaScript functions, the event triggers that run them, and their run records."""
+
+from runtime.functions.builtins import Builtins, ChainRunner
+from runtime.functions.dispatch import Deliveries, Dispatcher, DispatchLoop, RetryPolicy
+from runtime.functions.sandbox import Limits, Sandbox
+from runtime.functions.service import FunctionService
+from runtime.functions.types import Function, Run, RunStatus, Trigger
+
+__all__ = [
+    "Builtins",
+    "ChainRunner",
+    "Deliveries",
+    "DispatchLoop",
+    "Dispatcher",
+    "Function",
+    "FunctionService",
+    "Limits",
+    "RetryPolicy",
+    "Run",
+    "RunStatus",
+    "Sandbox",
+    "Trigger",
+]

@@ -1,0 +1,182 @@
+"""Trigger dispatch: deliveries written with each event, then claimed and run by workers.
+
+`Deliveries` is the event store's follower: in the event's own transaction it writes one job
+per trigger listening for the event's type (none past the depth limit). `Dispatcher` claims a
+due job under a lease, runs the function in the sandbox, and in one transaction records the
+run and deletes the job, or schedules a retry with exponential backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runtime.background import wait_any
+from runtime.db import Database
+from runtime.eventstore import Event
+from runtime.functions import jobs
+from runtime.functions.builtins import Builtins
+from runtime.functions.sandbox import Outcome, Sandbox
+from runtime.functions.types import Job, Run, RunStatus
+
+log = logging.getLogger(__name__)
+
+
+def script_event(event: Event) -> dict[str, Any]:
+    """The event as scripts see it (`event` global and entry argument)."""
+    return {
+        "id": event.id,
+        "nid": event.nid,
+        "createdAt": event.created_at.isoformat(),
+        "eventType": event.event_type,
+        "eventSource": event.event_source,
+        "aggregateID": event.aggregate_id,
+        "aggregateType": event.aggregate_type,
+        "version": event.version,
+        "data": event.data,
+        "metadata": event.metadata,
+    }
+
+
+class Deliveries:
+    """Writes trigger jobs alongside events and wakes the workers once they are committed."""
+
+    def __init__(self, *, max_depth: int, clock: Callable[[], datetime]) -> None:
+        self._max_depth = max_depth
+        self._clock = clock
+        self._wakers: list[asyncio.Event] = []
+
+    def waker(self) -> asyncio.Event:
+        wake = asyncio.Event()
+        self._wakers.append(wake)
+        return wake
+
+    async def appended(self, session: AsyncSession, event: Event, depth: int) -> None:
+        if depth > self._max_depth:
+            log.warning(
+                "event %s of type %r not delivered to triggers: depth %d exceeds %d",
+                event.id,
+                event.event_type,
+                depth,
+                self._max_depth,
+            )
+            return
+        await jobs.enqueue(
+            session,
+            nid=event.nid,
+            event_type=event.event_type,
+            event=script_event(event),
+            depth=depth,
+            now=self._clock(),
+        )
+
+    def committed(self) -> None:
+        for wake in self._wakers:
+            wake.set()
+
+
+class RetryPolicy:
+    """How often a failed run is tried and how long to wait in between."""
+
+    def __init__(self, *, attempts: int, backoff: float) -> None:
+        self.attempts = attempts
+        self._backoff = backoff
+
+    def delay(self, attempt: int) -> timedelta:
+        return timedelta(seconds=min(self._backoff * 2 ** (attempt - 1), 300.0))
+
+
+class Dispatcher:
+    """Claims one delivery at a time and runs it."""
+
+    def __init__(
+        self,
+        db: Database,
+        sandbox: Sandbox,
+        builtins: Builtins,
+        policy: RetryPolicy,
+        *,
+        owner: str,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self._db = db
+        self._sandbox = sandbox
+        self._builtins = builtins
+        self._policy = policy
+        self._owner = owner
+        self._clock = clock
+        # the lease outlives the longest run, so a live worker never loses its job
+        self._lease = timedelta(seconds=sandbox.limits.timeout + 5)
+
+    async def run_once(self) -> bool:
+        """Run one due delivery; False when there was none."""
+        async with self._db.transaction() as session:
+            claimed = await jobs.claim(session, self._owner, self._clock(), self._lease)
+        if claimed is None:
+            return False
+        job, script = claimed
+        started = self._clock()
+        try:
+            host = self._builtins.bound(depth=job.depth)
+            outcome = await self._sandbox.run(script, job.function_name, job.event, host)
+        except asyncio.CancelledError:
+            async with self._db.transaction() as session:
+                await asyncio.shield(jobs.release(session, job, self._owner))
+            raise
+        await self._settle(job, outcome, started)
+        return True
+
+    async def _settle(self, job: Job, outcome: Outcome, started: datetime) -> None:
+        run = Run(
+            id=str(uuid.uuid4()),
+            function_name=job.function_name,
+            trigger_name=job.trigger_name,
+            event_id=str(job.event.get("id", "")),
+            event_type=str(job.event.get("eventType", "")),
+            attempt=job.attempts,
+            status=outcome.status,
+            started_at=started,
+            duration_ms=round(outcome.duration_ms, 3),
+            error=outcome.error,
+            logs=outcome.logs,
+            result=outcome.result,
+        )
+        again = outcome.status is not RunStatus.SUCCEEDED and job.attempts < self._policy.attempts
+        async with self._db.transaction() as session:
+            await jobs.record_run(session, run)
+            if again:
+                when = self._clock() + self._policy.delay(job.attempts)
+                await jobs.retry_later(session, job, self._owner, when)
+            else:
+                await jobs.finish(session, job, self._owner)
+        if outcome.status is not RunStatus.SUCCEEDED:
+            log.info(
+                "function %r (trigger %r) attempt %d: %s: %s",
+                job.function_name,
+                job.trigger_name,
+                job.attempts,
+                outcome.status.value,
+                outcome.error.splitlines()[0] if outcome.error else "",
+            )
+
+
+class DispatchLoop:
+    """One worker: runs due deliveries, sleeps until woken or the poll interval passes."""
+
+    def __init__(self, dispatcher: Dispatcher, wake: asyncio.Event, *, poll: float) -> None:
+        self._dispatcher = dispatcher
+        self._wake = wake
+        self._poll = poll
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self._wake.clear()
+            if await self._dispatcher.run_once():
+                continue
+            await wait_any(stop, self._wake, seconds=self._poll)

@@ -1,0 +1,155 @@
+"""SQL for trigger deliveries (durable jobs with leases) and the records of function runs.
+
+A job is written in the same transaction as the event it delivers, so a stored event is never
+without its deliveries. A job is deleted in the transaction that records its final run.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import msgspec
+from sqlalchemy import bindparam, delete, func, insert, literal, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runtime.db.base import JSONType, UTCDateTime
+from runtime.db.tables.functions import FunctionJobRow, FunctionRow, FunctionRunRow, TriggerRow
+from runtime.functions.types import Job, Run, RunStatus
+
+_JOBS = FunctionJobRow.metadata.tables["function_jobs"]
+# one cached statement: a job for every trigger listening for the event's type
+_ENQUEUE = insert(_JOBS).from_select(
+    [
+        "trigger_name",
+        "function_name",
+        "event_nid",
+        "event",
+        "depth",
+        "attempts",
+        "not_before",
+        "created_at",
+    ],
+    select(
+        TriggerRow.name,
+        TriggerRow.function_name,
+        bindparam("nid"),
+        bindparam("event", type_=JSONType),
+        bindparam("depth"),
+        literal(0),
+        bindparam("now", type_=UTCDateTime()),
+        bindparam("now", type_=UTCDateTime()),
+    ).where(TriggerRow.listen_for_type == bindparam("event_type")),
+)
+
+
+async def enqueue(
+    session: AsyncSession,
+    *,
+    nid: int,
+    event_type: str,
+    event: dict[str, Any],
+    depth: int,
+    now: datetime,
+) -> int:
+    """Jobs for every trigger of `event_type`; returns how many were written."""
+    params = {"nid": nid, "event": event, "depth": depth, "now": now, "event_type": event_type}
+    result = await session.execute(_ENQUEUE, params)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def claim(
+    session: AsyncSession, owner: str, now: datetime, lease: timedelta
+) -> tuple[Job, str] | None:
+    """The oldest due job (or one whose lease ran out) with its function's script."""
+    due = (FunctionJobRow.not_before <= now) & or_(
+        FunctionJobRow.lease_until.is_(None), FunctionJobRow.lease_until < now
+    )
+    stmt = select(FunctionJobRow).where(due).order_by(FunctionJobRow.id).limit(1)
+    if session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update(skip_locked=True)
+    row = await session.scalar(stmt)
+    if row is None:
+        return None
+    function = await session.get(FunctionRow, row.function_name)
+    if function is None:  # the trigger now points elsewhere or is gone: nothing to run
+        await session.delete(row)
+        await session.flush()
+        return None
+    row.lease_owner, row.lease_until = owner, now + lease
+    row.attempts += 1
+    await session.flush()
+    job = Job(
+        id=row.id,
+        trigger_name=row.trigger_name,
+        function_name=row.function_name,
+        event=row.event,
+        depth=row.depth,
+        attempts=row.attempts,
+    )
+    return job, function.script
+
+
+async def finish(session: AsyncSession, job: Job, owner: str) -> bool:
+    """Delete the job if `owner` still holds it; False when another worker took it over."""
+    result = await session.execute(
+        delete(FunctionJobRow).where(
+            FunctionJobRow.id == job.id, FunctionJobRow.lease_owner == owner
+        )
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def retry_later(session: AsyncSession, job: Job, owner: str, when: datetime) -> bool:
+    """Hand the job back, due again at `when`; False when another worker took it over."""
+    result = await session.execute(
+        update(FunctionJobRow)
+        .where(FunctionJobRow.id == job.id, FunctionJobRow.lease_owner == owner)
+        .values(not_before=when, lease_owner=None, lease_until=None)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def release(session: AsyncSession, job: Job, owner: str) -> None:
+    """Give a job back untouched (shutdown): its attempt does not count."""
+    await session.execute(
+        update(FunctionJobRow)
+        .where(FunctionJobRow.id == job.id, FunctionJobRow.lease_owner == owner)
+        .values(lease_owner=None, lease_until=None, attempts=FunctionJobRow.attempts - 1)
+    )
+
+
+async def pending(session: AsyncSession) -> int:
+    """Deliveries not yet finished (due, leased or waiting for a retry)."""
+    return int(await session.scalar(select(func.count()).select_from(FunctionJobRow)) or 0)
+
+
+async def record_run(session: AsyncSession, run: Run) -> None:
+    values = msgspec.structs.asdict(run) | {"status": run.status.value}
+    await session.execute(insert(FunctionRunRow), [values])
+
+
+async def list_runs(session: AsyncSession, function: str, limit: int) -> list[Run]:
+    stmt = (
+        select(FunctionRunRow)
+        .where(FunctionRunRow.function_name == function)
+        .order_by(FunctionRunRow.started_at.desc(), FunctionRunRow.id.desc())
+        .limit(limit)
+    )
+    return [
+        Run(
+            id=row.id,
+            function_name=row.function_name,
+            trigger_name=row.trigger_name,
+            event_id=row.event_id,
+            event_type=row.event_type,
+            attempt=row.attempt,
+            status=RunStatus(row.status),
+            started_at=row.started_at,
+            duration_ms=row.duration_ms,
+            error=row.error,
+            logs=list(row.logs),
+            result=row.result,
+        )
+        for row in await session.scalars(stmt)
+    ]
