@@ -18,9 +18,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from py_mini_racer import mini_racer  # noqa: E402
+from py_mini_racer import mini_racer
 
-from runtime.functions.sandbox import Limits, Sandbox  # noqa: E402
+from runtime.functions.sandbox import Limits, Sandbox
 
 SCRIPT = "function handle(event) { return {n: event.data.n + 1, type: event.eventType}; }"
 EVENT = {"id": "e1", "eventType": "bench", "data": {"n": 41}}
@@ -48,7 +48,7 @@ async def sandbox_runs(runs: int, gap: float) -> list[float]:
         started = time.perf_counter()
         outcome = await sandbox.run(SCRIPT, "handle", EVENT, host)
         samples.append(time.perf_counter() - started)
-        assert outcome.result == {"n": 42, "type": "bench"}, outcome  # noqa: S101
+        assert outcome.result == {"n": 42, "type": "bench"}, outcome
         await asyncio.sleep(gap)
     await sandbox.close()
     return samples

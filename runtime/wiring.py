@@ -20,6 +20,8 @@ from runtime.downloads import DownloadService
 from runtime.downloads.progress import ProgressHub
 from runtime.downloads.worker import DownloadLoop, DownloadWorker, PullPolicy
 from runtime.eventstore import EventBus, EventService, IngestService
+from runtime.eventstore.notify import Broadcast, Listener, asyncpg_dsn
+from runtime.eventstore.service import Follower
 from runtime.execution import ChatGateway
 from runtime.execution.tasks import TaskService
 from runtime.functions import (
@@ -108,11 +110,15 @@ def build_services(
     resolver = Resolver(snapshot, Health(), random.Random())  # noqa: S311 - load spreading
     gateway = ChatGateway(resolver, drivers)
     deliveries = Deliveries(max_depth=settings.trigger_depth, clock=lambda: datetime.now(UTC))
-    events = EventService(db, EventBus(), follower=deliveries)
+    bus = EventBus()
+    node = uuid.uuid4().hex[:8]
+    followers: list[Follower] = [deliveries]
+    if not db.is_sqlite:
+        followers.append(Broadcast(node))
+    events = EventService(db, bus, followers=followers)
     tasks = TaskService(
         gateway, resolver, task_model=settings.task_model, embed_model=settings.embed_model
     )
-    node = uuid.uuid4().hex[:8]
     functions, function_loops = _functions(settings, db, deliveries, Builtins(events, tasks), node)
     immutable = frozenset({settings.embed_model.model} if settings.embed_model else ())
     services = Services(
@@ -137,6 +143,10 @@ def build_services(
     )
     loops: dict[str, Loop] = {"reconcile": reconcile}
     loops |= {f"download-{n}": loop for n, loop in enumerate(pull_loops)}
+    if not db.is_sqlite:
+        loops["events-listen"] = Listener(
+            asyncpg_dsn(db.url), node, bus, fetch=events.by_nid, on_event=deliveries.committed
+        )
     return services, loops | function_loops
 
 

@@ -42,6 +42,11 @@ async def append_event(session: AsyncSession, event: Event) -> Event:
     return msgspec.structs.replace(event, nid=nid)
 
 
+async def find_event(session: AsyncSession, nid: int) -> Event | None:
+    row = await session.get(EventRow, nid)
+    return None if row is None else _event(row)
+
+
 def _within(stmt: Select[Any], span: TimeRange) -> Select[Any]:
     return (
         stmt.where(EventRow.created_at.between(span.start, span.end))

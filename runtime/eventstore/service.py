@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -72,12 +72,12 @@ class EventService:
         db: Database,
         bus: EventBus,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-        follower: Follower | None = None,
+        followers: Sequence[Follower] = (),
     ) -> None:
         self._db = db
         self._bus = bus
         self._clock = clock
-        self._follower = follower
+        self._followers = tuple(followers)
 
     async def append(self, new: NewEvent, *, depth: int = 0) -> Event:
         """Store the event (and its trigger deliveries), then publish it.
@@ -87,12 +87,16 @@ class EventService:
         event = self.prepare(new)
         async with self._db.transaction() as session:
             stored = await store.append_event(session, event)
-            if self._follower is not None:
-                await self._follower.appended(session, stored, depth)
+            for follower in self._followers:
+                await follower.appended(session, stored, depth)
         self.publish(stored)
-        if self._follower is not None:
-            self._follower.committed()
+        for follower in self._followers:
+            follower.committed()
         return stored
+
+    async def by_nid(self, nid: int) -> Event | None:
+        async with self._db.transaction() as session:
+            return await store.find_event(session, nid)
 
     def prepare(self, new: NewEvent) -> Event:
         """The validated event to store, with id, time and empty JSON filled in."""

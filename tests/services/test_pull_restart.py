@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
-import sys
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import httpx
-import pytest
 
 from tests.fakes.loopback import serve
 from tests.fakes.ollama_fake import FakeOllama, Pullable
 from tests.services.test_pulls import declare, pulled
-from tests.test_cli import environment, free_port
 from tests.waiting import eventually
 
 
