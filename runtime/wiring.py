@@ -34,6 +34,7 @@ from runtime.functions import (
     RetryPolicy,
     Sandbox,
 )
+from runtime.hooks import HookService
 from runtime.providerconfig import ProviderService, SecretBox
 from runtime.providers import DriverSettings
 from runtime.registry import BackendService, ModelService
@@ -61,6 +62,7 @@ class Services:
     events: EventService
     ingest: IngestService
     functions: FunctionService
+    hooks: HookService
     identity: VersionOut
 
 
@@ -139,6 +141,7 @@ def build_services(
         events=events,
         ingest=IngestService(db, events),
         functions=functions,
+        hooks=HookService(db, http, max_rows=settings.max_rows),
         identity=identity(node, settings.tenancy),
     )
     loops: dict[str, Loop] = {"reconcile": reconcile}

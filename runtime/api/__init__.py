@@ -7,6 +7,7 @@ from runtime.api.events import EventController
 from runtime.api.execute import ExecuteController
 from runtime.api.functions import ExecutorController, FunctionController, TriggerController
 from runtime.api.groups import GroupController, GroupLookupController
+from runtime.api.hooks import HookController, SupportedController
 from runtime.api.mappings import IngestController, MappingController
 from runtime.api.models import ModelController
 from runtime.api.openai import OpenAIController
@@ -23,6 +24,7 @@ CONTROLLERS = [
     FunctionController,
     GroupLookupController,
     GroupController,
+    HookController,
     IngestController,
     MappingController,
     ModelAffinityController,
@@ -31,6 +33,7 @@ CONTROLLERS = [
     ProviderController,
     QueueController,
     StateController,
+    SupportedController,
     SystemController,
     TriggerController,
 ]

@@ -1,5 +1,13 @@
 """Every table module, imported so that one metadata holds the whole schema."""
 
-from runtime.db.tables import affinity, downloads, events, functions, providers, registry
+from runtime.db.tables import (
+    affinity,
+    downloads,
+    events,
+    functions,
+    hooks,
+    providers,
+    registry,
+)
 
-__all__ = ["affinity", "downloads", "events", "functions", "providers", "registry"]
+__all__ = ["affinity", "downloads", "events", "functions", "hooks", "providers", "registry"]
