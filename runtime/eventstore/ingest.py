@@ -1,13 +1,16 @@
 """IngestService: mappings, and raw payloads turned into domain events (ingest and replay).
 
-The raw payload is committed before it is mapped, so a payload that fails to map is kept and
-can be replayed once the mapping is fixed.
+The raw payload and its event commit together; a payload that fails to map is committed alone
+(and answered 422), so it can be replayed once the mapping is fixed. Ingestion reads mappings
+through a cache of at most `MAPPING_TTL` seconds (this process's own changes and `POST /sync`
+clear it at once).
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +23,7 @@ from runtime.eventstore.service import EventService, check_range
 from runtime.eventstore.types import Event, Mapping, RawEvent, TimeRange
 
 SECRET_HEADERS = frozenset({"authorization", "cookie", "x-api-key", "proxy-authorization"})
+MAPPING_TTL = 1.0
 
 
 def validate_mapping(mapping: Mapping) -> None:
@@ -38,13 +42,34 @@ def validate_mapping(mapping: Mapping) -> None:
 class IngestService:
     """Webhook ingestion through mappings, raw events and replay."""
 
-    def __init__(self, db: Database, events: EventService) -> None:
+    def __init__(
+        self,
+        db: Database,
+        events: EventService,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._db = db
         self._events = events
+        self._clock = clock
+        self._cache: dict[str, tuple[float, Mapping]] = {}
+
+    def sync(self) -> None:
+        """Forget cached mappings: the next ingest of each path reads the database."""
+        self._cache.clear()
+
+    async def _cached_mapping(self, path: str) -> Mapping:
+        now = self._clock()
+        hit = self._cache.get(path)
+        if hit is not None and now - hit[0] < MAPPING_TTL:
+            return hit[1]
+        mapping = await self.get_mapping(path)
+        self._cache[path] = (now, mapping)
+        return mapping
 
     async def create_mapping(self, mapping: Mapping) -> Mapping:
         validate_mapping(mapping)
-        async with self._db.transaction() as session:
+        async with self._db.transaction(on_commit=self.sync) as session:
             return await mappings.create_mapping(session, mapping)
 
     async def get_mapping(self, path: str) -> Mapping:
@@ -57,11 +82,11 @@ class IngestService:
 
     async def update_mapping(self, mapping: Mapping) -> Mapping:
         validate_mapping(mapping)
-        async with self._db.transaction() as session:
+        async with self._db.transaction(on_commit=self.sync) as session:
             return await mappings.update_mapping(session, mapping)
 
     async def delete_mapping(self, path: str) -> None:
-        async with self._db.transaction() as session:
+        async with self._db.transaction(on_commit=self.sync) as session:
             await mappings.delete_mapping(session, path)
 
     async def ingest(self, path: str, payload: Any, headers: dict[str, str]) -> RawEvent:
@@ -72,21 +97,26 @@ class IngestService:
         """
         if not isinstance(payload, dict):
             raise errors.InvalidInputError("invalid JSON payload: expected an object")
-        mapping = await self.get_mapping(path)
-        found, source = (
-            mappings.extract(payload, mapping.event_id_field)
-            if mapping.event_id_field
-            else (False, None)
-        )
-        source_id = str(source) if found else None
+        mapping = await self._cached_mapping(path)
+        source_id = _source_id(mapping, payload)
         kept = {k: v for k, v in headers.items() if k.lower() not in SECRET_HEADERS}
+        event: Event | None = None
+        problem: errors.Error | None = None
+        try:
+            event = self._events.prepare(mappings.apply_mapping(mapping, payload))
+        except errors.Error as exc:
+            problem = exc  # the payload is still kept, to be replayed
         async with self._db.transaction() as session:
             if source_id is not None:
                 seen = await raw.find_by_source_id(session, path, source_id)
                 if seen is not None:
                     return seen
             stored = await raw.append_raw(session, _new_raw(path, payload, kept), source_id)
-        await self._events.append(mappings.apply_mapping(mapping, payload))
+            appended = None if event is None else await self._events.append_in(session, event)
+        if problem is not None:
+            raise problem
+        if appended is not None:
+            self._events.committed(appended)
         return stored
 
     async def append_raw(self, path: str, payload: Any, headers: dict[str, str]) -> RawEvent:
@@ -111,7 +141,7 @@ class IngestService:
         if span.start > span.end:
             raise errors.BadRequestError("'from' cannot be after 'to'", param="from")
         found = await self.get_raw(nid, span)
-        mapping = await self.get_mapping(found.path)
+        mapping = await self._cached_mapping(found.path)
         event = mappings.apply_mapping(mapping, found.payload)
         return await self._events.append(msgspec.structs.replace(event, id="", created_at=None))
 

@@ -86,13 +86,22 @@ class EventService:
         """
         event = self.prepare(new)
         async with self._db.transaction() as session:
-            stored = await store.append_event(session, event)
-            for follower in self._followers:
-                await follower.appended(session, stored, depth)
-        self.publish(stored)
+            stored = await self.append_in(session, event, depth)
+        self.committed(stored)
+        return stored
+
+    async def append_in(self, session: AsyncSession, event: Event, depth: int = 0) -> Event:
+        """Store a prepared event in the caller's transaction; call `committed` after it."""
+        stored = await store.append_event(session, event)
+        for follower in self._followers:
+            await follower.appended(session, stored, depth)
+        return stored
+
+    def committed(self, stored: Event) -> None:
+        """Tell live subscribers and followers; only after the event's transaction committed."""
+        self._bus.publish(stored)
         for follower in self._followers:
             follower.committed()
-        return stored
 
     async def by_nid(self, nid: int) -> Event | None:
         async with self._db.transaction() as session:
@@ -113,10 +122,6 @@ class EventService:
             data={} if new.data is None else new.data,
             metadata={} if new.metadata is None else new.metadata,
         )
-
-    def publish(self, stored: Event) -> None:
-        """Tell live subscribers; call only after the event's transaction committed."""
-        self._bus.publish(stored)
 
     async def by_type(self, event_type: str, span: TimeRange) -> list[Event]:
         return await self._query(span, event_type=event_type)

@@ -9,6 +9,8 @@ import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from runtime.app import create_app
+from runtime.config import Settings
 from tests.api.test_backends import assert_error
 
 Client = AsyncTestClient[Litestar]
@@ -153,3 +155,31 @@ async def test_raw_events_can_be_posted_directly(client: Client) -> None:
     assert response.json()["nid"] > 0
     assert (await client.post("/raw-events", json={"payload": {}})).status_code == 422
     assert (await client.post("/sync")).json() == "mappings synchronized"
+
+
+async def test_sync_makes_another_replicas_mapping_change_visible_at_once(
+    client: Client, settings: Settings
+) -> None:
+    assert (await client.post("/mappings", json=MAPPING)).status_code == 201
+    assert (
+        await client.post("/ingest", params={"path": "github"}, json=PAYLOAD)
+    ).status_code == 201
+    async with AsyncTestClient(create_app(settings)) as other:
+        changed = MAPPING | {"eventType": "pushed", "eventTypeField": ""}
+        assert (
+            await other.put("/mapping", params={"path": "github"}, json=changed)
+        ).status_code == 200
+    assert (await client.post("/sync")).json() == "mappings synchronized"
+    again = PAYLOAD | {"delivery": "d-2"}
+    assert (await client.post("/ingest", params={"path": "github"}, json=again)).status_code == 201
+    assert len(await events_of(client, "pushed")) == 1
+
+
+async def test_a_payload_that_fails_to_map_is_kept_without_an_event(client: Client) -> None:
+    assert (await client.post("/mappings", json=MAPPING)).status_code == 201
+    broken = {"delivery": "d-3", "kind": "push"}  # no aggregate id where the mapping looks
+    response = await client.post("/ingest", params={"path": "github"}, json=broken)
+    assert response.status_code == 422
+    stored = (await client.get("/raw-events", params=window())).json()
+    assert [r["payload"] for r in stored] == [broken]
+    assert await events_of(client, "push") == []
