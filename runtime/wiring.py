@@ -148,7 +148,7 @@ def build_services(
     loops |= {f"download-{n}": loop for n, loop in enumerate(pull_loops)}
     if not db.is_sqlite:
         loops["events-listen"] = Listener(
-            asyncpg_dsn(db.url), node, bus, fetch=events.by_nid, on_event=deliveries.committed
+            asyncpg_dsn(db.url), node, bus, fetch=events.by_nid, on_event=deliveries.wake
         )
     return services, loops | function_loops
 
@@ -166,7 +166,7 @@ def _functions(
         loops[f"functions-{n}"] = DispatchLoop(
             dispatcher, deliveries.waker(), poll=min(1.0, settings.function_backoff)
         )
-    return FunctionService(db, sandbox, wake=deliveries.committed), loops
+    return FunctionService(db, sandbox, wake=deliveries.wake), loops
 
 
 def _each(callbacks: Iterable[Callable[P, None]]) -> Callable[P, None]:

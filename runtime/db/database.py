@@ -5,8 +5,10 @@ SQLite connections get WAL, foreign keys and a busy timeout on connect.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event
@@ -35,6 +37,10 @@ class Database:
                 url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
             )
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite has one writer at a time and every transaction here takes the write lock; a
+        # connection that finds it taken sleeps in coarse steps (1-100 ms) in SQLite's busy
+        # handler. Queueing our own transactions on an asyncio lock hands it over at once.
+        self._writer = asyncio.Lock() if self.is_sqlite else None
 
     @asynccontextmanager
     async def transaction(
@@ -44,14 +50,33 @@ class Database:
 
         `on_commit` runs after a successful commit (to notify loops of a change).
         """
-        with translate():
-            async with self._sessions() as session, session.begin():
+        held = _holding.get()
+        if self._writer is None or held:
+            async with self._unit_of_work() as session:
                 yield session
+        else:
+            async with self._writer:
+                token = _holding.set(True)
+                try:
+                    async with self._unit_of_work() as session:
+                        yield session
+                finally:
+                    _holding.reset(token)
         if on_commit is not None:
             on_commit()
 
+    @asynccontextmanager
+    async def _unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        with translate():
+            async with self._sessions() as session, session.begin():
+                yield session
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+# set while this task holds the SQLite writer lock: a nested transaction must not wait for it
+_holding: ContextVar[bool] = ContextVar("holding_sqlite_writer", default=False)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

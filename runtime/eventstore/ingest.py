@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import errors
 from runtime.db import Database
@@ -106,13 +107,19 @@ class IngestService:
             event = self._events.prepare(mappings.apply_mapping(mapping, payload))
         except errors.Error as exc:
             problem = exc  # the payload is still kept, to be replayed
-        async with self._db.transaction() as session:
+        new_raw = _new_raw(path, payload, kept)
+
+        async def store(session: AsyncSession) -> tuple[RawEvent, Event | None]:
             if source_id is not None:
                 seen = await raw.find_by_source_id(session, path, source_id)
                 if seen is not None:
-                    return seen
-            stored = await raw.append_raw(session, _new_raw(path, payload, kept), source_id)
-            appended = None if event is None else await self._events.append_in(session, event)
+                    return seen, None
+            stored = await raw.append_raw(session, new_raw, source_id)
+            if event is None:
+                return stored, None
+            return stored, await self._events.append_in(session, event)
+
+        stored, appended = await self._events.grouped(store)
         if problem is not None:
             raise problem
         if appended is not None:

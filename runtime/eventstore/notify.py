@@ -1,9 +1,11 @@
 """Cross-replica live events on PostgreSQL: NOTIFY with each append, LISTEN in every process.
 
-`Broadcast` (an event-store follower) sends `pg_notify` inside the append's transaction, so a
-notice goes out exactly when the event commits. `Listener` keeps one connection listening and
-hands events appended by other processes to the local bus (SSE subscribers) and wakes the
-local trigger workers. Events too large for a notice travel as their `nid` and are read back.
+`Broadcast` (an event-store follower) sends `pg_notify` at the end of the append's transaction,
+so notices go out exactly when the events commit; the events of one transaction share as few
+notices as fit (PostgreSQL serialises committing transactions that notify). `Listener` keeps
+one connection listening and hands events appended by other processes to the local bus (SSE
+subscribers) and wakes the local trigger workers. Events too large for a notice travel as
+their `nid` and are read back.
 """
 
 from __future__ import annotations
@@ -25,16 +27,17 @@ from runtime.eventstore.types import Event
 CHANNEL = "runtime_events"
 _MAX_PAYLOAD = 7900  # PostgreSQL refuses notices of 8000 bytes and more
 _NOTIFY = text("SELECT pg_notify(:channel, :payload)")
+_PENDING = "runtime.notify.pending"
 
 log = logging.getLogger(__name__)
 
 
 class Notice(msgspec.Struct, frozen=True, kw_only=True):
-    """What one append tells the other replicas: the event, or only its nid when large."""
+    """What a transaction tells the other replicas: its events, or only the nids of large ones."""
 
     node: str
-    event: Event | None = None
-    nid: int = 0
+    events: list[Event] = msgspec.field(default_factory=list)
+    nids: list[int] = msgspec.field(default_factory=list)
 
 
 _decoder = msgspec.json.Decoder(Notice)
@@ -45,14 +48,39 @@ class Broadcast:
 
     def __init__(self, node: str) -> None:
         self._node = node
+        self._empty = len(msgspec.json.encode(Notice(node=node)))
 
     async def appended(self, session: AsyncSession, event: Event, depth: int) -> None:
-        payload = msgspec.json.encode(Notice(node=self._node, event=event))
-        if len(payload) > _MAX_PAYLOAD:
-            payload = msgspec.json.encode(Notice(node=self._node, nid=event.nid))
-        await session.execute(_NOTIFY, {"channel": CHANNEL, "payload": payload.decode()})
+        session.info.setdefault(_PENDING, []).append(event)
 
-    def committed(self) -> None:
+    async def before_commit(self, session: AsyncSession) -> None:
+        for payload in self._payloads(session.info.pop(_PENDING, [])):
+            await session.execute(_NOTIFY, {"channel": CHANNEL, "payload": payload})
+
+    def _payloads(self, events: list[Event]) -> list[str]:
+        """As few notices as carry these events (large ones by nid), each under the limit."""
+        payloads: list[str] = []
+        batch: list[Event] = []
+        nids: list[int] = []
+        size = self._empty
+        for event in events:
+            encoded = len(msgspec.json.encode(event)) + 1
+            if encoded > _MAX_PAYLOAD // 2:
+                nids.append(event.nid)
+                continue
+            if batch and size + encoded > _MAX_PAYLOAD:
+                payloads.append(self._encode(batch, []))
+                batch, size = [], self._empty
+            batch.append(event)
+            size += encoded
+        if batch or nids:
+            payloads.append(self._encode(batch, nids))
+        return payloads
+
+    def _encode(self, events: list[Event], nids: list[int]) -> str:
+        return msgspec.json.encode(Notice(node=self._node, events=events, nids=nids)).decode()
+
+    def committed(self, event: Event) -> None:
         return None
 
 
@@ -106,17 +134,18 @@ class Listener:
             return
         if notice.node == self._node:
             return
-        if notice.event is not None:
-            self._deliver(notice.event)
-            return
-        task = asyncio.ensure_future(self._fetch_and_deliver(notice.nid))
-        self._pending.add(task)
-        task.add_done_callback(self._pending.discard)
-
-    async def _fetch_and_deliver(self, nid: int) -> None:
-        event = await self._fetch(nid)
-        if event is not None:
+        for event in notice.events:
             self._deliver(event)
+        if notice.nids:
+            task = asyncio.ensure_future(self._fetch_and_deliver(notice.nids))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+
+    async def _fetch_and_deliver(self, nids: list[int]) -> None:
+        for nid in nids:
+            event = await self._fetch(nid)
+            if event is not None:
+                self._deliver(event)
 
     def _deliver(self, event: Event) -> None:
         self._bus.publish(event)

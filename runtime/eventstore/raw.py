@@ -37,11 +37,10 @@ async def find_by_source_id(session: AsyncSession, path: str, source_id: str) ->
 async def append_raw(
     session: AsyncSession, raw: RawEvent, source_id: str | None = None
 ) -> RawEvent:
-    values = {k: v for k, v in msgspec.structs.asdict(raw).items() if k != "nid"}
-    stmt = (
-        insert(RawEventRow).values(**values, source_event_id=source_id).returning(RawEventRow.nid)
-    )
-    nid = (await session.execute(stmt)).scalar_one()
+    values = msgspec.structs.asdict(raw)
+    del values["nid"]
+    values["source_event_id"] = source_id
+    nid = (await session.execute(_INSERT, values)).scalar_one()
     return msgspec.structs.replace(raw, nid=nid)
 
 

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import errors
 from runtime.db import Database
+from runtime.db.group import GroupCommit
 from runtime.eventstore import events as store
 from runtime.eventstore.stream import EventBus
 from runtime.eventstore.types import Event, NewEvent, TimeRange
 
+T = TypeVar("T")
 WINDOW = timedelta(minutes=10)
 MAX_LIMIT = 1000
 
@@ -60,7 +62,10 @@ class Follower(Protocol):
     async def appended(self, session: AsyncSession, event: Event, depth: int) -> None:
         """Called inside the event's transaction: write what follows from it."""
 
-    def committed(self) -> None:
+    async def before_commit(self, session: AsyncSession) -> None:
+        """Called once per transaction, after its last append."""
+
+    def committed(self, event: Event) -> None:
         """Called after the event's transaction committed."""
 
 
@@ -78,6 +83,7 @@ class EventService:
         self._bus = bus
         self._clock = clock
         self._followers = tuple(followers)
+        self._group = GroupCommit(db, before_commit=self._before_commit)
 
     async def append(self, new: NewEvent, *, depth: int = 0) -> Event:
         """Store the event (and its trigger deliveries), then publish it.
@@ -85,10 +91,17 @@ class EventService:
         It is durable when this returns. `depth` counts how many function runs led to it.
         """
         event = self.prepare(new)
-        async with self._db.transaction() as session:
-            stored = await self.append_in(session, event, depth)
+        stored = await self._group.run(lambda session: self.append_in(session, event, depth))
         self.committed(stored)
         return stored
+
+    async def _before_commit(self, session: AsyncSession) -> None:
+        for follower in self._followers:
+            await follower.before_commit(session)
+
+    async def grouped(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run `work` in a transaction shared with concurrent appends (see GroupCommit)."""
+        return await self._group.run(work)
 
     async def append_in(self, session: AsyncSession, event: Event, depth: int = 0) -> Event:
         """Store a prepared event in the caller's transaction; call `committed` after it."""
@@ -101,7 +114,7 @@ class EventService:
         """Tell live subscribers and followers; only after the event's transaction committed."""
         self._bus.publish(stored)
         for follower in self._followers:
-            follower.committed()
+            follower.committed(stored)
 
     async def by_nid(self, nid: int) -> Event | None:
         async with self._db.transaction() as session:

@@ -26,6 +26,8 @@ from runtime.functions.sandbox import Outcome, Sandbox
 from runtime.functions.types import Job, Run, RunStatus
 
 log = logging.getLogger(__name__)
+_FORGET_AFTER = 10_000
+_PENDING = "runtime.functions.deliveries"
 
 
 def script_event(event: Event) -> dict[str, Any]:
@@ -51,6 +53,7 @@ class Deliveries:
         self._max_depth = max_depth
         self._clock = clock
         self._wakers: list[asyncio.Event] = []
+        self._with_jobs: set[int] = set()  # nids of events whose transaction wrote jobs
 
     def waker(self) -> asyncio.Event:
         wake = asyncio.Event()
@@ -67,16 +70,29 @@ class Deliveries:
                 self._max_depth,
             )
             return
-        await jobs.enqueue(
-            session,
-            nid=event.nid,
-            event_type=event.event_type,
-            event=script_event(event),
-            depth=depth,
-            now=self._clock(),
+        delivery = jobs.Delivery(
+            nid=event.nid, event_type=event.event_type, event=script_event(event), depth=depth
         )
+        session.info.setdefault(_PENDING, []).append(delivery)
 
-    def committed(self) -> None:
+    async def before_commit(self, session: AsyncSession) -> None:
+        """The jobs of every event of the transaction, in one statement."""
+        pending: list[jobs.Delivery] = session.info.pop(_PENDING, [])
+        if not pending:
+            return
+        written = await jobs.enqueue(session, pending, self._clock())
+        if written:
+            if len(self._with_jobs) > _FORGET_AFTER:  # rolled-back appends leave theirs here
+                self._with_jobs.clear()
+            self._with_jobs.update(d.nid for d in pending)
+
+    def committed(self, event: Event) -> None:
+        """Wake the workers only when the event wrote deliveries (most events have none)."""
+        if event.nid in self._with_jobs:
+            self._with_jobs.discard(event.nid)
+            self.wake()
+
+    def wake(self) -> None:
         for wake in self._wakers:
             wake.set()
 

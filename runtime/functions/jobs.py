@@ -43,19 +43,24 @@ _ENQUEUE = insert(_JOBS).from_select(
 )
 
 
-async def enqueue(
-    session: AsyncSession,
-    *,
-    nid: int,
-    event_type: str,
-    event: dict[str, Any],
-    depth: int,
-    now: datetime,
-) -> int:
-    """Jobs for every trigger of `event_type`; returns how many were written."""
-    params = {"nid": nid, "event": event, "depth": depth, "now": now, "event_type": event_type}
+class Delivery(msgspec.Struct, frozen=True, kw_only=True):
+    """An appended event whose triggers get a job each."""
+
+    nid: int
+    event_type: str
+    event: dict[str, Any]
+    depth: int
+
+
+async def enqueue(session: AsyncSession, deliveries: list[Delivery], now: datetime) -> int:
+    """Jobs for every trigger of each event's type, in one statement (executemany).
+
+    Returns how many jobs were written, or -1 when the driver cannot tell.
+    """
+    params = [msgspec.structs.asdict(d) | {"now": now} for d in deliveries]
     result = await session.execute(_ENQUEUE, params)
-    return int(getattr(result, "rowcount", 0) or 0)
+    count = getattr(result, "rowcount", -1)
+    return -1 if count is None else int(count)
 
 
 async def claim(
