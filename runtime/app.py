@@ -6,6 +6,7 @@ import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -21,6 +22,7 @@ from runtime.api.auth import token_guard
 from runtime.api.errors import exception_handlers
 from runtime.api.media import require_json
 from runtime.background import Background
+from runtime.chainstore import chain_files
 from runtime.config import ConfigError, Settings
 from runtime.db import Database
 from runtime.providers.transport import LeanTransport
@@ -42,6 +44,8 @@ def create_app(settings: Settings) -> Litestar:
         try:
             try:
                 await seed(db, settings)
+                if settings.chains_dir:
+                    await services.chains.seed(chain_files(Path(settings.chains_dir)))
             except ConfigError as exc:
                 log.error("start-up failed: %s", exc)  # noqa: TRY400 - one line, no traceback
                 raise

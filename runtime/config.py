@@ -57,6 +57,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     function_attempts: int = 3
     function_backoff: float = 1.0
     trigger_depth: int = 8
+    chain_step_limit: int = 64
+    chains_dir: str = "chains"
     log_level: LogLevel = "INFO"
     debug: bool = False
 
@@ -90,6 +92,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             function_attempts=reader.integer("RUNTIME_FUNCTION_ATTEMPTS", 3, low=1, high=100),
             function_backoff=reader.seconds("RUNTIME_FUNCTION_BACKOFF", 1.0),
             trigger_depth=reader.integer("RUNTIME_TRIGGER_DEPTH", 8, low=0, high=1000),
+            chain_step_limit=reader.integer("RUNTIME_CHAIN_STEP_LIMIT", 64, low=1, high=100_000),
+            chains_dir=reader.text("RUNTIME_CHAINS_DIR", "chains"),
             log_level=reader.log_level("RUNTIME_LOG_LEVEL"),
         )
 

@@ -14,6 +14,7 @@ import httpx
 from runtime.affinity import GroupService
 from runtime.api.system import VersionOut, identity
 from runtime.background import Loop
+from runtime.chainstore import ChainService
 from runtime.config import Settings
 from runtime.db import Database
 from runtime.downloads import DownloadService
@@ -23,7 +24,10 @@ from runtime.eventstore import EventBus, EventService, IngestService
 from runtime.eventstore.notify import Broadcast, Listener, asyncpg_dsn
 from runtime.eventstore.service import Follower
 from runtime.execution import ChatGateway
+from runtime.execution.chains import ChainChat, ChainRunner
+from runtime.execution.llm import GatewayLlm
 from runtime.execution.tasks import TaskService
+from runtime.execution.tools import HookTools
 from runtime.functions import (
     Builtins,
     Deliveries,
@@ -43,6 +47,7 @@ from runtime.state import SnapshotHolder
 from runtime.state.drivers import Drivers
 from runtime.state.loop import ReconcileLoop
 from runtime.state.observe import Observer
+from runtime.taskengine.executor import Executor
 
 P = ParamSpec("P")
 
@@ -62,6 +67,9 @@ class Services:
     events: EventService
     ingest: IngestService
     functions: FunctionService
+    chains: ChainService
+    chain_runner: ChainRunner
+    chain_chat: ChainChat
     hooks: HookService
     identity: VersionOut
 
@@ -121,7 +129,10 @@ def build_services(
     tasks = TaskService(
         gateway, resolver, task_model=settings.task_model, embed_model=settings.embed_model
     )
-    functions, function_loops = _functions(settings, db, deliveries, Builtins(events, tasks), node)
+    hooks = HookService(db, http, max_rows=settings.max_rows)
+    chains, runner = _chains(settings, db, gateway, resolver, hooks)
+    builtins = Builtins(events, tasks, runner)
+    functions, function_loops = _functions(settings, db, deliveries, builtins, node)
     immutable = frozenset({settings.embed_model.model} if settings.embed_model else ())
     services = Services(
         backends=BackendService(db, max_rows=settings.max_rows, on_change=changed),
@@ -141,7 +152,10 @@ def build_services(
         events=events,
         ingest=IngestService(db, events),
         functions=functions,
-        hooks=HookService(db, http, max_rows=settings.max_rows),
+        hooks=hooks,
+        chains=chains,
+        chain_runner=runner,
+        chain_chat=ChainChat(runner),
         identity=identity(node, settings.tenancy),
     )
     loops: dict[str, Loop] = {"reconcile": reconcile}
@@ -151,6 +165,22 @@ def build_services(
             asyncpg_dsn(db.url), node, bus, fetch=events.by_nid, on_event=deliveries.wake
         )
     return services, loops | function_loops
+
+
+def _chains(
+    settings: Settings, db: Database, gateway: ChatGateway, resolver: Resolver, hooks: HookService
+) -> tuple[ChainService, ChainRunner]:
+    """Stored chains and the executor that runs them through our gateway and hooks."""
+    llm = GatewayLlm(
+        gateway,
+        resolver,
+        chat_model=settings.chat_model,
+        task_model=settings.task_model,
+        embed_model=settings.embed_model,
+    )
+    executor = Executor(llm, HookTools(hooks), max_steps=settings.chain_step_limit)
+    chains = ChainService(db)
+    return chains, ChainRunner(executor, chains)
 
 
 def _functions(

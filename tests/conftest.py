@@ -84,7 +84,7 @@ def db_url(database_url: str) -> str:
 
 @pytest.fixture
 def settings(db_url: str) -> Settings:
-    return Settings(database_url=db_url)
+    return Settings(database_url=db_url, chains_dir="")  # no seeded chains in API tests
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from runtime.api.affinity import BackendAffinityController, ModelAffinityController
 from runtime.api.backends import BackendController
+from runtime.api.chains import ChainController
 from runtime.api.downloads import QueueController
 from runtime.api.events import EventController
 from runtime.api.execute import ExecuteController
@@ -14,10 +15,13 @@ from runtime.api.openai import OpenAIController
 from runtime.api.providers import ProviderController
 from runtime.api.state import StateController
 from runtime.api.system import SystemController
+from runtime.api.tasks import ChainChatController, TaskController
 
 CONTROLLERS = [
     BackendAffinityController,
     BackendController,
+    ChainChatController,
+    ChainController,
     EventController,
     ExecuteController,
     ExecutorController,
@@ -35,6 +39,7 @@ CONTROLLERS = [
     StateController,
     SupportedController,
     SystemController,
+    TaskController,
     TriggerController,
 ]
 

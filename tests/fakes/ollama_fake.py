@@ -114,7 +114,10 @@ class FakeOllama:
             await send_json(send, failure, {"error": "injected failure"})
             return
         chunks = script.answer(payload["messages"])
-        calls = [{"function": {"name": n, "arguments": a}} for n, a in script.tool_calls]
+        calls = [
+            {"function": {"name": n, "arguments": a}}
+            for n, a in script.calls_for(payload["messages"])
+        ]
         done = {
             "done": True,
             "done_reason": "stop",

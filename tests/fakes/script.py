@@ -44,9 +44,18 @@ class ChatScript:
         self.fail_times -= 1
         return self.fail_status
 
+    def calls_for(self, messages: list[dict[str, Any]]) -> list[tuple[str, dict[str, Any]]]:
+        """The scripted tool calls, unless the model is being handed tool results."""
+        if messages and messages[-1].get("role") == "tool":
+            return []
+        return self.tool_calls
+
     def answer(self, messages: list[dict[str, Any]]) -> list[str]:
         if self.chunks is not None:
             return self.chunks
+        if messages and messages[-1].get("role") == "tool":
+            text = f"tool said: {messages[-1].get('content', '')}"
+            return [text[i : i + 4] for i in range(0, len(text), 4)]
         last = next((m for m in reversed(messages) if m.get("role") == "user"), {})
         text = f"echo: {last.get('content', '')}"
         return [text[i : i + 4] for i in range(0, len(text), 4)] or [""]

@@ -2,6 +2,7 @@
 
 from runtime.db.tables import (
     affinity,
+    chains,
     downloads,
     events,
     functions,
@@ -10,4 +11,13 @@ from runtime.db.tables import (
     registry,
 )
 
-__all__ = ["affinity", "downloads", "events", "functions", "hooks", "providers", "registry"]
+__all__ = [
+    "affinity",
+    "chains",
+    "downloads",
+    "events",
+    "functions",
+    "hooks",
+    "providers",
+    "registry",
+]

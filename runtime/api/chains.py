@@ -1,0 +1,67 @@
+"""/taskchains: stored task-chain definitions (upsert on create, echo on write)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, delete, get, post, put
+from litestar.di import NamedDependency
+from litestar.enums import MediaType
+from litestar.params import FromPath, FromQuery
+
+from runtime.api.base import literal, page_request
+from runtime.chainstore import ChainService
+from runtime.taskengine.schema import ChainDefinition, decode_chain, encode_chain
+
+
+def _json(body: bytes, status_code: int = 200) -> Response[bytes]:
+    return Response(content=body, status_code=status_code, media_type=MediaType.JSON)
+
+
+async def _chain(request: Request[Any, Any, Any]) -> ChainDefinition:
+    return decode_chain(await request.body())
+
+
+class ChainController(Controller):
+    """Task chains by id."""
+
+    path = "/taskchains"
+
+    @post(status_code=201)
+    async def save_chain(
+        self, request: Request[Any, Any, Any], chains: NamedDependency[ChainService]
+    ) -> Response[bytes]:
+        saved = await chains.save(await _chain(request))
+        return _json(encode_chain(saved), 201)
+
+    @get()
+    async def list_chains(
+        self,
+        chains: NamedDependency[ChainService],
+        limit: FromQuery[str | None] = None,
+        cursor: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        found = await chains.list_page(page_request(limit, cursor))
+        return _json(b"[" + b",".join(encode_chain(chain) for chain in found) + b"]")
+
+    @get("/{chain_id:str}")
+    async def get_chain(
+        self, chain_id: FromPath[str], chains: NamedDependency[ChainService]
+    ) -> Response[bytes]:
+        return _json(encode_chain(await chains.get(chain_id)))
+
+    @put("/{chain_id:str}")
+    async def replace_chain(
+        self,
+        chain_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        chains: NamedDependency[ChainService],
+    ) -> Response[bytes]:
+        return _json(encode_chain(await chains.replace(chain_id, await _chain(request))))
+
+    @delete("/{chain_id:str}", status_code=200)
+    async def delete_chain(
+        self, chain_id: FromPath[str], chains: NamedDependency[ChainService]
+    ) -> Response[bytes]:
+        await chains.delete(chain_id)
+        return literal(f"task chain {chain_id} deleted")

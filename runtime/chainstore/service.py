@@ -1,0 +1,88 @@
+"""ChainService: task chains validated when stored, upserted by id, seeded from a directory."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import msgspec
+
+from runtime import errors
+from runtime.chainstore import store
+from runtime.config import ConfigError
+from runtime.db import Database
+from runtime.paging import PageRequest
+from runtime.taskengine.schema import ChainDefinition, chain_to_builtins, decode_chain
+from runtime.taskengine.validate import validate_chain
+
+log = logging.getLogger(__name__)
+
+
+def check_storable(chain: ChainDefinition) -> None:
+    """The reference's two store checks, then our static validation (unique ids, targets...)."""
+    if not chain.id.strip():
+        raise errors.InvalidInputError("task chain ID is required", param="id")
+    if not chain.tasks:
+        raise errors.InvalidInputError("task chain must contain at least one task", param="tasks")
+    validate_chain(chain)
+
+
+class ChainService:
+    """Stored task chains, as JSON definitions."""
+
+    def __init__(
+        self, db: Database, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def save(self, chain: ChainDefinition) -> ChainDefinition:
+        """Create or overwrite the chain with this id (its creation time is kept)."""
+        check_storable(chain)
+        async with self._db.transaction() as session:
+            await store.upsert(session, chain.id, chain_to_builtins(chain), self._clock())
+        return chain
+
+    async def get(self, chain_id: str) -> ChainDefinition:
+        async with self._db.transaction() as session:
+            return decode_chain(await store.get(session, chain_id))
+
+    async def list_page(self, page: PageRequest) -> list[ChainDefinition]:
+        async with self._db.transaction() as session:
+            found = await store.list_page(session, page)
+        return [decode_chain(definition) for definition in found]
+
+    async def replace(self, chain_id: str, chain: ChainDefinition) -> ChainDefinition:
+        if chain.id and chain.id != chain_id:
+            raise errors.InvalidInputError(
+                f"task chain ID in body ({chain.id!r}) does not match the path ({chain_id!r})",
+                param="id",
+            )
+        chain = msgspec.structs.replace(chain, id=chain_id)
+        check_storable(chain)
+        async with self._db.transaction() as session:
+            await store.replace(session, chain_id, chain_to_builtins(chain), self._clock())
+        return chain
+
+    async def delete(self, chain_id: str) -> None:
+        async with self._db.transaction() as session:
+            await store.delete(session, chain_id)
+
+    async def seed(self, files: list[tuple[Path, bytes]]) -> None:
+        """Upsert chain files (see `chain_files`); a bad file stops start-up naming it."""
+        for path, content in files:
+            try:
+                await self.save(decode_chain(content))
+            except errors.Error as exc:
+                raise ConfigError(f"chain file {path}: {exc.message}") from exc
+        if files:
+            log.info("loaded %d task chains", len(files))
+
+
+def chain_files(directory: Path) -> list[tuple[Path, bytes]]:
+    """Every `*.json` of `directory` with its content (none when there is no such directory)."""
+    if not directory.is_dir():
+        return []
+    return [(path, path.read_bytes()) for path in sorted(directory.glob("*.json"))]

@@ -1,0 +1,190 @@
+"""Chain execution for the API and for functions: inline (`POST /tasks`), stored, and as chat.
+
+`ChainChat` serves `/openai/{chainID}/v1/chat/completions`: the chain runs with the request as
+`openai_chat` input; with `stream: true` the tokens of its final `model_execution` step are sent
+as the backend produces them, and an error after the first byte ends the stream with an error
+event (never a silent `[DONE]`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+
+from runtime import errors
+from runtime.chainstore import ChainService
+from runtime.execution.gateway import error_event
+from runtime.taskengine.chat import ChatHistory, OpenAIChatRequest, OpenAIChatResponse
+from runtime.taskengine.convert import (
+    completion_id,
+    content_chunk,
+    final_chunk,
+    history_to_response,
+    tool_calls_chunk,
+)
+from runtime.taskengine.datatypes import DataType, to_builtins
+from runtime.taskengine.executor import Executor
+from runtime.taskengine.schema import ChainDefinition
+from runtime.taskengine.types import ChainError, RunResult
+
+_request = msgspec.json.Decoder(OpenAIChatRequest)
+_DONE = b"data: [DONE]\n\n"
+
+
+class ChainRunner:
+    """Runs chains given inline or by id."""
+
+    def __init__(self, executor: Executor, chains: ChainService) -> None:
+        self.executor = executor
+        self.chains = chains
+
+    async def run(self, chain: ChainDefinition, value: Any, input_type: str) -> RunResult:
+        return await self.executor.run(chain, value, input_type)
+
+    async def run_stored(self, chain_id: str, value: Any) -> tuple[Any, list[Any]]:
+        """A stored chain on a JSON input (what functions' `executeTaskChain` does)."""
+        chain = await self.chains.get(chain_id)
+        result = await self.executor.run(chain, value, DataType.JSON)
+        return to_builtins(result.output), msgspec.to_builtins(result.state)
+
+
+def _sse(value: Any) -> bytes:
+    return b"data: " + msgspec.json.encode(value) + b"\n\n"
+
+
+class ChainChat:
+    """OpenAI chat completions answered by a stored chain."""
+
+    def __init__(
+        self, runner: ChainRunner, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self._runner = runner
+        self._clock = clock
+
+    async def _prepare(
+        self, chain_id: str, body: bytes
+    ) -> tuple[ChainDefinition, OpenAIChatRequest]:
+        try:
+            request = _request.decode(body)
+        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+            raise errors.InvalidInputError(f"invalid chat request: {exc}") from None
+        return await self._runner.chains.get(chain_id), request
+
+    async def _execute(
+        self,
+        chain: ChainDefinition,
+        request: OpenAIChatRequest,
+        on_delta: Callable[[str], Awaitable[None]] | None = None,
+    ) -> RunResult:
+        try:
+            return await self._runner.executor.run(
+                chain, request, DataType.OPENAI_CHAT, on_delta=on_delta
+            )
+        except ChainError as exc:
+            raise errors.InvalidInputError(f"chain execution failed: {exc.message}") from exc
+
+    def _response(self, result: RunResult) -> OpenAIChatResponse:
+        output = result.output
+        if output is None:
+            raise errors.InvalidInputError("empty result from chain execution")
+        if isinstance(output, OpenAIChatResponse):
+            return output
+        if isinstance(output, ChatHistory):
+            now = self._clock()
+            return history_to_response(
+                output, completion_id(now, nanos=False), int(now.timestamp())
+            )
+        raise errors.InvalidInputError(f"invalid result type from chain: {result.output_type}")
+
+    async def answer(
+        self, chain_id: str, body: bytes, *, stack_trace: bool
+    ) -> dict[str, Any] | AsyncIterator[bytes]:
+        """A `chat.completion`, or SSE chunks when the request asks for a stream."""
+        chain, request = await self._prepare(chain_id, body)
+        if request.stream:
+            return await self._stream(chain, request)
+        return await self._complete(chain, request, stack_trace=stack_trace)
+
+    async def _complete(
+        self, chain: ChainDefinition, request: OpenAIChatRequest, *, stack_trace: bool
+    ) -> dict[str, Any]:
+        result = await self._execute(chain, request)
+        reply: dict[str, Any] = msgspec.to_builtins(self._response(result))
+        if stack_trace:
+            reply["stackTrace"] = msgspec.to_builtins(result.state)
+        return reply
+
+    async def _stream(
+        self, chain: ChainDefinition, request: OpenAIChatRequest
+    ) -> AsyncIterator[bytes]:
+        """SSE chunks; failures before the first chunk raise, as plain JSON errors do."""
+        now = self._clock()
+        ids = (completion_id(now), int(now.timestamp()), request.model or chain.id)
+        queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+        async def sink(text: str) -> None:
+            await queue.put(text)
+
+        async def run() -> RunResult:
+            try:
+                return await self._execute(chain, request, sink)
+            finally:
+                await queue.put(None)
+
+        task = asyncio.ensure_future(run())
+        first = await queue.get()
+        if first is None:  # nothing streamed: the chain has finished (or failed) already
+            result = await task
+            return self._whole(result, ids)
+        return self._relay(task, queue, first, ids)
+
+    def _whole(self, result: RunResult, ids: tuple[str, int, str]) -> AsyncIterator[bytes]:
+        """A chain with no streamable step: its final answer in one chunk."""
+        response = self._response(result)
+        if not response.choices:
+            raise errors.InvalidInputError("no choices returned from the model")
+        choice = response.choices[0]
+
+        async def chunks() -> AsyncIterator[bytes]:
+            if choice.message.tool_calls:
+                yield _sse(tool_calls_chunk(*ids, choice.message.tool_calls))
+            else:
+                yield _sse(content_chunk(*ids, choice.message.content or ""))
+            yield _sse(final_chunk(*ids, choice.finish_reason))
+            yield _DONE
+
+        return chunks()
+
+    async def _relay(
+        self,
+        task: asyncio.Future[RunResult],
+        queue: asyncio.Queue[str | None],
+        first: str,
+        ids: tuple[str, int, str],
+    ) -> AsyncIterator[bytes]:
+        try:
+            text: str | None = first
+            while text is not None:
+                yield _sse(content_chunk(*ids, text))
+                text = await queue.get()
+            try:
+                response = self._response(await task)
+            except errors.Error as exc:
+                yield error_event(exc)
+                return
+            choice = response.choices[0] if response.choices else None
+            if choice is not None and choice.message.tool_calls:
+                yield _sse(tool_calls_chunk(*ids, choice.message.tool_calls))
+            reason = choice.finish_reason if choice is not None else "stop"
+            yield _sse(final_chunk(*ids, reason))
+            yield _DONE
+        finally:
+            if not task.done():  # the client went away: stop the chain
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, errors.Error):
+                    await task

@@ -1,0 +1,56 @@
+"""Results of a chain run: the captured trace (SPEC 8.9), `RunResult` and the run errors."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+from runtime import errors
+from runtime.taskengine.datatypes import DataType
+
+
+class StepError(msgspec.Struct):
+    """`{"error": "<message or empty>"}` of a trace entry."""
+
+    error: str = ""
+
+
+class CapturedStateUnit(msgspec.Struct):
+    """One attempt of one task; `input`/`output` are filled only for `debug` chains."""
+
+    task_id: str = msgspec.field(name="taskID")
+    task_handler: str = msgspec.field(name="taskHandler")
+    input_type: str = msgspec.field(name="inputType")
+    output_type: str = msgspec.field(name="outputType")
+    transition: str
+    duration: float  # milliseconds
+    error: StepError
+    input: str = ""
+    output: str = ""
+    input_var: str = msgspec.field(default="", name="inputVar")
+
+
+class RunResult(msgspec.Struct):
+    """The chain output, its type and the trace of every attempt."""
+
+    output: Any
+    output_type: DataType
+    state: list[CapturedStateUnit]
+
+
+class ChainError(errors.Error):
+    """The chain failed at run time; `state` holds the trace up to the failure."""
+
+    status = 500
+
+    def __init__(
+        self, message: str, *, task_id: str = "", state: list[CapturedStateUnit] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.task_id = task_id
+        self.state = state or []
+
+
+class StepLimitError(ChainError):
+    """The chain ran more steps than the executor allows (a cycle, usually)."""
