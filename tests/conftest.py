@@ -54,6 +54,15 @@ def database_url(
             cluster.stop()
 
 
+@pytest.fixture
+def fresh_database_url(database_url: str, tmp_path: Path) -> str:
+    """An empty database no migration has touched yet, on the suite's database server."""
+    if database_url.startswith("sqlite"):
+        return f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    admin_url = database_url.rsplit("/", 1)[0] + "/postgres"
+    return asyncio.run(_create_database(admin_url, f"runtime_fresh_{os.getpid()}"))
+
+
 async def _create_database(admin_url: str, name: str) -> str:
     engine = create_async_engine(admin_url, isolation_level="AUTOCOMMIT")
     async with engine.connect() as conn:

@@ -119,6 +119,8 @@ class IngestService:
                 return stored, None
             return stored, await self._events.append_in(session, event)
 
+        if event is not None:
+            await self._events.make_room(event)
         stored, appended = await self._events.grouped(store)
         if problem is not None:
             raise problem

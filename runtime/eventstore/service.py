@@ -13,6 +13,7 @@ from runtime import errors
 from runtime.db import Database
 from runtime.db.group import GroupCommit
 from runtime.eventstore import events as store
+from runtime.eventstore.partitions import Partitions
 from runtime.eventstore.stream import EventBus
 from runtime.eventstore.types import Event, NewEvent, TimeRange
 
@@ -84,6 +85,7 @@ class EventService:
         self._clock = clock
         self._followers = tuple(followers)
         self._group = GroupCommit(db, before_commit=self._before_commit)
+        self._partitions = Partitions(db)
 
     async def append(self, new: NewEvent, *, depth: int = 0) -> Event:
         """Store the event (and its trigger deliveries), then publish it.
@@ -91,6 +93,7 @@ class EventService:
         It is durable when this returns. `depth` counts how many function runs led to it.
         """
         event = self.prepare(new)
+        await self.make_room(event)
         stored = await self._group.run(lambda session: self.append_in(session, event, depth))
         self.committed(stored)
         return stored
@@ -102,6 +105,10 @@ class EventService:
     async def grouped(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         """Run `work` in a transaction shared with concurrent appends (see GroupCommit)."""
         return await self._group.run(work)
+
+    async def make_room(self, event: Event) -> None:
+        """Create the storage the event needs (its day partition) before it is appended."""
+        await self._partitions.ensure([event.created_at])
 
     async def append_in(self, session: AsyncSession, event: Event, depth: int = 0) -> Event:
         """Store a prepared event in the caller's transaction; call `committed` after it."""

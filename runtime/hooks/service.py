@@ -32,6 +32,8 @@ def validate_hook(spec: HookSpec) -> None:
     """Check a hook spec. Raises InvalidInputError naming the field at fault."""
     if not spec.name.strip():
         raise errors.InvalidInputError(f"{_INVALID}: name is required", param="name")
+    if "." in spec.name:  # tools are offered as `<hook>.<tool>`: the first dot ends the name
+        raise errors.InvalidInputError(f"{_INVALID}: name cannot contain '.'", param="name")
     if not spec.endpoint_url.strip():
         raise errors.InvalidInputError(f"{_INVALID}: endpoint URL is required", param="endpointUrl")
     parts = urlsplit(spec.endpoint_url.strip())

@@ -6,7 +6,14 @@ from alembic import context
 
 from runtime.db import Base
 
+PARTITION_PREFIXES = ("events_p_", "events_default")
+
 config = context.config
+
+
+def _not_a_partition(name: str | None, type_: str, _parents: object) -> bool:
+    """Day partitions of `events` are created at run time, not described by the models."""
+    return not (type_ == "table" and name is not None and name.startswith(PARTITION_PREFIXES))
 
 
 def run_migrations_online() -> None:
@@ -14,6 +21,7 @@ def run_migrations_online() -> None:
     context.configure(
         connection=connection,
         target_metadata=Base.metadata,
+        include_name=_not_a_partition,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

@@ -246,3 +246,114 @@ async def test_a_function_runs_a_stored_chain(stack: Stack) -> None:
     assert run["result"]["success"] is True
     assert run["result"]["result"] == {"seen": 5}
     assert [s["taskID"] for s in run["result"]["history"]] == ["pass"]
+
+
+async def test_hook_task_calls_one_operation(stack: Stack) -> None:
+    chain = {
+        "id": "lookup",
+        "tasks": [
+            {
+                "id": "call",
+                "handler": "hook",
+                "hook": {"name": "tools", "tool_name": "get_user", "args": {"user_id": "9"}},
+                "transition": TO_END,
+            }
+        ],
+    }
+    response = await stack.api.post(
+        "/tasks", json={"input": "who?", "inputType": "string", "chain": chain}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["output"] == {"id": "9", "query": {}}
+    assert response.json()["outputType"] == "json"
+
+
+async def test_a_chain_offering_a_missing_hook_fails_naming_it(stack: Stack) -> None:
+    chain = {
+        "id": "lost",
+        "tasks": [
+            {
+                "id": "think",
+                "handler": "model_execution",
+                "execute_config": {"model": "m", "hooks": ["nowhere"]},
+                "transition": TO_END,
+            }
+        ],
+    }
+    request = {"model": "m", "messages": HELLO}
+    response = await stack.api.post(
+        "/tasks", json={"input": request, "inputType": "openai_chat", "chain": chain}
+    )
+    assert response.status_code == 500, response.text  # a runtime failure of the chain
+    assert "unknown hook: nowhere" in response.json()["error"]["message"]
+
+
+async def test_embedding_task_returns_the_vector(stack: Stack) -> None:
+    stack.ollama.add_model("e:latest", caps=["embedding"])
+    groups = (await stack.api.get("/groups")).json()
+    group_id = next(g["id"] for g in groups if g["name"] == "g")
+    await declare_model(stack.api, group_id, "e", canEmbed=True, canChat=False, canStream=False)
+    backend_id = (await stack.api.get("/backends")).json()[0]["id"]
+
+    async def embeddable() -> bool:
+        detail = (await stack.api.get(f"/backends/{backend_id}")).json()
+        return any(p["name"].startswith("e:") for p in detail["pulledModels"])
+
+    await eventually(embeddable)
+    chain = {
+        "id": "vec",
+        "tasks": [
+            {
+                "id": "embed",
+                "handler": "embedding",
+                "execute_config": {"model": "e"},
+                "transition": TO_END,
+            }
+        ],
+    }
+    response = await stack.api.post(
+        "/tasks", json={"input": "some text", "inputType": "string", "chain": chain}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["outputType"] == "vector"
+    assert len(body["output"]) > 0
+    assert all(isinstance(x, float) for x in body["output"])
+
+
+async def test_client_tools_reach_the_model_and_its_calls_come_back(stack: Stack) -> None:
+    stack.ollama.chat.tool_call("lookup_order", {"order": "o-1"})
+    client_tools = [
+        {
+            "type": "function",
+            "function": {
+                "name": "lookup_order",
+                "description": "Find an order",
+                "parameters": {"type": "object", "properties": {"order": {"type": "string"}}},
+            },
+        }
+    ]
+    async with stack.client("chat") as client:
+        answer = await client.chat.completions.create(
+            model="m",
+            messages=HELLO,  # type: ignore[arg-type]
+            tools=client_tools,  # type: ignore[arg-type]
+        )
+        streamed = await client.chat.completions.create(
+            model="m",
+            messages=HELLO,  # type: ignore[arg-type]
+            tools=client_tools,  # type: ignore[arg-type]
+            stream=True,
+        )
+        chunks = [chunk async for chunk in streamed]
+    assert answer.choices[0].finish_reason == "tool_calls"
+    [call] = answer.choices[0].message.tool_calls or []
+    assert (call.function.name, json.loads(call.function.arguments)) == (
+        "lookup_order",
+        {"order": "o-1"},
+    )
+    offered = next(r[2]["tools"] for r in stack.ollama.requests if r[1] == "/api/chat")
+    assert [t["function"]["name"] for t in offered] == ["lookup_order"]
+    streamed_calls = [c for chunk in chunks for c in (chunk.choices[0].delta.tool_calls or [])]
+    assert [c.function.name for c in streamed_calls if c.function] == ["lookup_order"]
+    assert chunks[-1].choices[0].finish_reason == "tool_calls"

@@ -74,6 +74,7 @@ async def test_optional_fields_default_to_empty(client: Client) -> None:
     [
         ({"name": ""}, "name", "name is required"),
         ({"name": "  "}, "name", "name is required"),
+        ({"name": "my.hook"}, "name", "name cannot contain"),
         ({"endpointUrl": ""}, "endpointUrl", "endpoint URL is required"),
         ({"endpointUrl": "not a url"}, "endpointUrl", "http or https"),
         ({"timeoutMs": 0}, "timeoutMs", "timeout must be positive"),

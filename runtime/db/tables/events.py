@@ -1,11 +1,15 @@
-"""Table for domain events (one table, indexed by type and by aggregate, newest first)."""
+"""Tables for domain events, raw payloads and mappings.
+
+On PostgreSQL `events` is partitioned by range of `created_day` (a partition a day, created on
+demand, see `runtime.eventstore.partitions`; migration 0008); on SQLite it is one table.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Index, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Date, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.db.base import Base, JSONType, UTCDateTime
@@ -19,7 +23,8 @@ class EventRow(Base):
 
     __tablename__ = "events"
     __table_args__ = (
-        UniqueConstraint("id", "event_type", "event_source"),
+        # an event id is unique within its day: on PostgreSQL the table is partitioned by day
+        UniqueConstraint("id", "event_type", "event_source", "created_day"),
         Index("ix_events_type_time", "event_type", "created_at"),
         Index("ix_events_aggregate_time", "aggregate_type", "aggregate_id", "created_at"),
         Index("ix_events_source_time", "event_type", "event_source", "created_at"),
@@ -28,6 +33,7 @@ class EventRow(Base):
     nid: Mapped[int] = mapped_column(NidType, primary_key=True, autoincrement=True)
     id: Mapped[str] = mapped_column(String(255), nullable=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    created_day: Mapped[date] = mapped_column(Date, nullable=False)  # UTC day of created_at
     event_type: Mapped[str] = mapped_column(String(255), nullable=False)
     event_source: Mapped[str] = mapped_column(String(255), nullable=False, default="")
     aggregate_id: Mapped[str] = mapped_column(String(255), nullable=False)
