@@ -21,8 +21,8 @@ from runtime.downloads import DownloadService
 from runtime.downloads.progress import ProgressHub
 from runtime.downloads.worker import DownloadLoop, DownloadWorker, PullPolicy
 from runtime.eventstore import EventBus, EventService, IngestService
+from runtime.eventstore.batch import Follower
 from runtime.eventstore.notify import Broadcast, Listener, asyncpg_dsn
-from runtime.eventstore.service import Follower
 from runtime.execution import ChatGateway
 from runtime.execution.chains import ChainChat, ChainRunner
 from runtime.execution.llm import GatewayLlm

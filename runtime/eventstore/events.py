@@ -14,7 +14,9 @@ from runtime.db.tables.events import EventRow
 from runtime.eventstore.types import Event, TimeRange
 
 _TABLE = EventRow.metadata.tables["events"]
-_INSERT = insert(_TABLE).returning(_TABLE.c.nid)
+# one cached Core statement with bound parameters, sent as one multi-row INSERT for a batch:
+# an ORM insert per event (value coercion of the JSON columns) cost more than the insert
+_INSERT = insert(_TABLE).returning(_TABLE.c.nid, sort_by_parameter_order=True)
 
 
 def _event(row: EventRow) -> Event:
@@ -32,16 +34,20 @@ def _event(row: EventRow) -> Event:
     )
 
 
-async def append_event(session: AsyncSession, event: Event) -> Event:
-    """Store the event; returns it with its `nid`. A repeated id is a conflict."""
-    # one cached Core statement with bound parameters: building an ORM insert per event
-    # (value coercion of the JSON columns) cost more than the insert itself
-    params = msgspec.structs.asdict(event)
-    del params["nid"]
-    params["created_day"] = event.created_at.astimezone(UTC).date()
-    with translate(f"an event with id {event.id!r} of this type and source already exists"):
-        nid = (await session.execute(_INSERT, params)).scalar_one()
-    return msgspec.structs.replace(event, nid=nid)
+async def append_events(session: AsyncSession, events: list[Event]) -> list[Event]:
+    """Store the events; returns them with their `nid`s, in order. A repeated id is a conflict."""
+    if not events:
+        return []
+    rows = []
+    for event in events:
+        params = msgspec.structs.asdict(event)
+        del params["nid"]
+        params["created_day"] = event.created_at.astimezone(UTC).date()
+        rows.append(params)
+    which = f"an event with id {events[0].id!r}" if len(events) == 1 else "an event"
+    with translate(f"{which} of this type and source already exists"):
+        nids = (await session.execute(_INSERT, rows)).scalars().all()
+    return [msgspec.structs.replace(e, nid=n) for e, n in zip(events, nids, strict=True)]
 
 
 async def find_event(session: AsyncSession, nid: int) -> Event | None:

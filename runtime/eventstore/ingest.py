@@ -15,11 +15,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import errors
 from runtime.db import Database
 from runtime.eventstore import mappings, raw
+from runtime.eventstore.batch import Item
 from runtime.eventstore.service import EventService, check_range
 from runtime.eventstore.types import Event, Mapping, RawEvent, TimeRange
 
@@ -107,26 +107,12 @@ class IngestService:
             event = self._events.prepare(mappings.apply_mapping(mapping, payload))
         except errors.Error as exc:
             problem = exc  # the payload is still kept, to be replayed
-        new_raw = _new_raw(path, payload, kept)
-
-        async def store(session: AsyncSession) -> tuple[RawEvent, Event | None]:
-            if source_id is not None:
-                seen = await raw.find_by_source_id(session, path, source_id)
-                if seen is not None:
-                    return seen, None
-            stored = await raw.append_raw(session, new_raw, source_id)
-            if event is None:
-                return stored, None
-            return stored, await self._events.append_in(session, event)
-
-        if event is not None:
-            await self._events.make_room(event)
-        stored, appended = await self._events.grouped(store)
+        item = Item(event=event, raw=_new_raw(path, payload, kept), source_id=source_id)
+        stored = await self._events.store(item)
         if problem is not None:
             raise problem
-        if appended is not None:
-            self._events.committed(appended)
-        return stored
+        assert stored.raw is not None  # noqa: S101 - the item has a raw payload
+        return stored.raw
 
     async def append_raw(self, path: str, payload: Any, headers: dict[str, str]) -> RawEvent:
         if not path:
@@ -134,7 +120,8 @@ class IngestService:
         if not isinstance(payload, dict):
             raise errors.InvalidInputError("payload must be a JSON object", param="payload")
         async with self._db.transaction() as session:
-            return await raw.append_raw(session, _new_raw(path, payload, headers))
+            (stored,) = await raw.append_raws(session, [(_new_raw(path, payload, headers), None)])
+            return stored
 
     async def list_raw(self, span: TimeRange) -> list[RawEvent]:
         check_range(span)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import msgspec
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import errors
@@ -11,7 +11,8 @@ from runtime.db.tables.events import RawEventRow
 from runtime.eventstore.types import RawEvent, TimeRange
 
 _TABLE = RawEventRow.metadata.tables["raw_events"]
-_INSERT = insert(_TABLE).returning(_TABLE.c.nid)
+_INSERT = insert(_TABLE).returning(_TABLE.c.nid, sort_by_parameter_order=True)
+Key = tuple[str, str]  # (path, source event id)
 
 
 def _raw(row: RawEventRow) -> RawEvent:
@@ -25,23 +26,30 @@ def _raw(row: RawEventRow) -> RawEvent:
     )
 
 
-async def find_by_source_id(session: AsyncSession, path: str, source_id: str) -> RawEvent | None:
-    row = await session.scalar(
-        select(RawEventRow).where(
-            RawEventRow.path == path, RawEventRow.source_event_id == source_id
-        )
+async def find_by_source_ids(session: AsyncSession, keys: list[Key]) -> dict[Key, RawEvent]:
+    """The raw events already stored under these (path, source event id) pairs."""
+    if not keys:
+        return {}
+    rows = await session.scalars(
+        select(RawEventRow).where(tuple_(RawEventRow.path, RawEventRow.source_event_id).in_(keys))
     )
-    return None if row is None else _raw(row)
+    return {(row.path, row.source_event_id or ""): _raw(row) for row in rows}
 
 
-async def append_raw(
-    session: AsyncSession, raw: RawEvent, source_id: str | None = None
-) -> RawEvent:
-    values = msgspec.structs.asdict(raw)
-    del values["nid"]
-    values["source_event_id"] = source_id
-    nid = (await session.execute(_INSERT, values)).scalar_one()
-    return msgspec.structs.replace(raw, nid=nid)
+async def append_raws(
+    session: AsyncSession, raws: list[tuple[RawEvent, str | None]]
+) -> list[RawEvent]:
+    """Store the payloads (each with its source event id, if any); returns them with `nid`s."""
+    if not raws:
+        return []
+    rows = []
+    for raw, source_id in raws:
+        values = msgspec.structs.asdict(raw)
+        del values["nid"]
+        values["source_event_id"] = source_id
+        rows.append(values)
+    nids = (await session.execute(_INSERT, rows)).scalars().all()
+    return [msgspec.structs.replace(r, nid=n) for (r, _), n in zip(raws, nids, strict=True)]
 
 
 async def list_raw(session: AsyncSession, span: TimeRange) -> list[RawEvent]:

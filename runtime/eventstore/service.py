@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Protocol, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import errors
 from runtime.db import Database
 from runtime.db.group import GroupCommit
+from runtime.eventstore import batch
 from runtime.eventstore import events as store
+from runtime.eventstore.batch import Follower, Item, Stored
 from runtime.eventstore.partitions import Partitions
 from runtime.eventstore.stream import EventBus
 from runtime.eventstore.types import Event, NewEvent, TimeRange
 
-T = TypeVar("T")
 WINDOW = timedelta(minutes=10)
 MAX_LIMIT = 1000
 
@@ -57,19 +57,6 @@ def check_range(span: TimeRange) -> None:
         )
 
 
-class Follower(Protocol):
-    """Work that must exist whenever an event exists (trigger deliveries)."""
-
-    async def appended(self, session: AsyncSession, event: Event, depth: int) -> None:
-        """Called inside the event's transaction: write what follows from it."""
-
-    async def before_commit(self, session: AsyncSession) -> None:
-        """Called once per transaction, after its last append."""
-
-    def committed(self, event: Event) -> None:
-        """Called after the event's transaction committed."""
-
-
 class EventService:
     """The event store as the API, ingestion and functions use it."""
 
@@ -84,7 +71,7 @@ class EventService:
         self._bus = bus
         self._clock = clock
         self._followers = tuple(followers)
-        self._group = GroupCommit(db, before_commit=self._before_commit)
+        self._group: GroupCommit[Item, Stored] = GroupCommit(db, self._store)
         self._partitions = Partitions(db)
 
     async def append(self, new: NewEvent, *, depth: int = 0) -> Event:
@@ -92,36 +79,26 @@ class EventService:
 
         It is durable when this returns. `depth` counts how many function runs led to it.
         """
-        event = self.prepare(new)
-        await self.make_room(event)
-        stored = await self._group.run(lambda session: self.append_in(session, event, depth))
-        self.committed(stored)
+        stored = await self.store(Item(event=self.prepare(new), depth=depth))
+        assert stored.event is not None  # noqa: S101 - an item without a raw payload is appended
+        return stored.event
+
+    async def store(self, item: Item) -> Stored:
+        """Store an event and/or raw payload in a transaction shared with concurrent appends.
+
+        Durable when this returns; the event (if one was appended) is then published.
+        """
+        if item.event is not None:
+            await self._partitions.ensure([item.event.created_at])  # its day's partition
+        stored = await self._group.run(item)
+        if stored.event is not None:
+            self._bus.publish(stored.event)
+            for follower in self._followers:
+                follower.committed(stored.event)
         return stored
 
-    async def _before_commit(self, session: AsyncSession) -> None:
-        for follower in self._followers:
-            await follower.before_commit(session)
-
-    async def grouped(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-        """Run `work` in a transaction shared with concurrent appends (see GroupCommit)."""
-        return await self._group.run(work)
-
-    async def make_room(self, event: Event) -> None:
-        """Create the storage the event needs (its day partition) before it is appended."""
-        await self._partitions.ensure([event.created_at])
-
-    async def append_in(self, session: AsyncSession, event: Event, depth: int = 0) -> Event:
-        """Store a prepared event in the caller's transaction; call `committed` after it."""
-        stored = await store.append_event(session, event)
-        for follower in self._followers:
-            await follower.appended(session, stored, depth)
-        return stored
-
-    def committed(self, stored: Event) -> None:
-        """Tell live subscribers and followers; only after the event's transaction committed."""
-        self._bus.publish(stored)
-        for follower in self._followers:
-            follower.committed(stored)
+    async def _store(self, session: AsyncSession, items: list[Item]) -> list[Stored]:
+        return await batch.store(session, items, self._followers)
 
     async def by_nid(self, nid: int) -> Event | None:
         async with self._db.transaction() as session:

@@ -80,6 +80,20 @@ async def test_same_id_type_and_source_twice_is_a_conflict(client: Client) -> No
     assert response.status_code == 409
 
 
+async def test_a_conflict_among_concurrent_appends_fails_only_its_own_request(
+    client: Client,
+) -> None:
+    ids = [f"c-{n}" for n in range(10)] + ["c-3"]
+    answers = await asyncio.gather(*(client.post("/events", json=ORDER | {"id": i}) for i in ids))
+    assert sorted(a.status_code for a in answers) == [201] * 10 + [409]
+    conflict = next(a for a in answers if a.status_code == 409).json()
+    assert "'c-3'" in assert_error(conflict, "conflict")
+    stored = (await client.get("/events/type", params={"event_type": "order.created"})).json()
+    assert sorted(e["id"] for e in stored) == sorted(set(ids))
+    nids = [a.json()["nid"] for a in answers if a.status_code == 201]
+    assert len(set(nids)) == 10
+
+
 async def test_queries_by_type_aggregate_and_source_newest_first(client: Client) -> None:
     now = datetime.now(UTC)
     first = await append(client, created_at=iso(now - timedelta(minutes=2)))

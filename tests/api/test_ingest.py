@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -111,6 +112,21 @@ async def test_same_delivery_is_ingested_once(client: Client) -> None:
     again = (await client.post("/ingest?path=github", json=PAYLOAD)).json()
     assert first == again
     assert len(await events_of(client, "push")) == 1
+
+
+async def test_concurrent_repeats_of_deliveries_store_each_delivery_once(
+    client: Client,
+) -> None:
+    await client.post("/mappings", json=MAPPING)
+    payloads = [PAYLOAD | {"delivery": f"d-{n % 3}"} for n in range(12)]
+    answers = await asyncio.gather(*(client.post("/ingest?path=github", json=p) for p in payloads))
+    assert [a.status_code for a in answers] == [201] * 12
+    raw_of: dict[str, set[int]] = {}
+    for payload, answer in zip(payloads, answers, strict=True):
+        raw_of.setdefault(payload["delivery"], set()).add(answer.json()["nid"])
+    assert all(len(nids) == 1 for nids in raw_of.values())  # repeats answer the stored one
+    assert len((await client.get("/raw-events")).json()) == 3
+    assert sorted(e["id"] for e in await events_of(client, "push")) == ["d-0", "d-1", "d-2"]
 
 
 async def test_ingest_errors(client: Client) -> None:

@@ -1,4 +1,4 @@
-"""GroupCommit on the real database: concurrent units share transactions, failures stay apart."""
+"""GroupCommit on the real database: concurrent items share transactions, failures stay apart."""
 
 from __future__ import annotations
 
@@ -18,6 +18,9 @@ from runtime.db.tables.functions import FunctionRow
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
 
+Work = Callable[[AsyncSession], Awaitable[str]]
+
+
 @pytest.fixture
 async def db(db_url: str) -> AsyncIterator[Database]:
     database = Database(db_url)
@@ -25,7 +28,7 @@ async def db(db_url: str) -> AsyncIterator[Database]:
     await database.dispose()
 
 
-def add(name: str) -> Callable[[AsyncSession], Awaitable[str]]:
+def add(name: str) -> Work:
     async def work(session: AsyncSession) -> str:
         session.add(
             FunctionRow(
@@ -43,20 +46,28 @@ def add(name: str) -> Callable[[AsyncSession], Awaitable[str]]:
     return work
 
 
+batches: list[int] = []
+
+
+async def each(session: AsyncSession, works: list[Work]) -> list[str]:
+    batches.append(len(works))
+    return [await work(session) for work in works]
+
+
 async def names(db: Database) -> list[str]:
     async with db.transaction() as session:
         return sorted(await session.scalars(select(FunctionRow.name)))
 
 
 async def test_concurrent_units_all_commit_and_each_gets_its_result(db: Database) -> None:
-    group = GroupCommit(db, max_batch=8)
+    group = GroupCommit(db, each, max_batch=8)
     results = await asyncio.gather(*(group.run(add(f"f{n:02d}")) for n in range(30)))
     assert results == [f"f{n:02d}" for n in range(30)]
     assert await names(db) == results
 
 
 async def test_a_failing_unit_fails_alone(db: Database) -> None:
-    group = GroupCommit(db)
+    group = GroupCommit(db, each)
     outcomes = await asyncio.gather(
         group.run(add("a")),
         group.run(add("dup")),
@@ -70,13 +81,19 @@ async def test_a_failing_unit_fails_alone(db: Database) -> None:
     assert await names(db) == ["a", "b", "dup"]
 
 
-async def test_before_commit_runs_once_per_transaction(db: Database) -> None:
-    calls: list[int] = []
-
-    async def before(session: AsyncSession) -> None:
-        calls.append(len(session.new) + len(list(session.identity_map)))
-
-    group = GroupCommit(db, before_commit=before)
+async def test_concurrent_items_are_processed_in_batches(db: Database) -> None:
+    batches.clear()
+    group = GroupCommit(db, each)
     await asyncio.gather(*(group.run(add(f"g{n}")) for n in range(10)))
-    assert 1 <= len(calls) < 10  # units joined transactions
+    assert sum(batches) == 10
+    assert len(batches) < 10  # items joined batches
     assert await names(db) == [f"g{n}" for n in range(10)]
+
+
+async def test_a_failing_batch_of_one_is_not_run_twice(db: Database) -> None:
+    batches.clear()
+    group = GroupCommit(db, each)
+    await group.run(add("once"))
+    with pytest.raises(errors.ConflictError):
+        await group.run(add("once"))
+    assert batches == [1, 1]
