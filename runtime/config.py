@@ -56,8 +56,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     function_workers: int = 2
     function_attempts: int = 3
     function_backoff: float = 1.0
+    function_runs_kept: int = 1000
     trigger_depth: int = 8
     chain_step_limit: int = 64
+    hook_schema_ttl: float = 30.0
     chains_dir: str = "chains"
     log_level: LogLevel = "INFO"
     debug: bool = False
@@ -91,6 +93,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             function_workers=reader.integer("RUNTIME_FUNCTION_WORKERS", 2, low=1, high=64),
             function_attempts=reader.integer("RUNTIME_FUNCTION_ATTEMPTS", 3, low=1, high=100),
             function_backoff=reader.seconds("RUNTIME_FUNCTION_BACKOFF", 1.0),
+            function_runs_kept=reader.integer("RUNTIME_FUNCTION_RUNS_KEPT", 1000, low=1),
+            hook_schema_ttl=reader.seconds("RUNTIME_HOOK_SCHEMA_TTL", 30.0),
             trigger_depth=reader.integer("RUNTIME_TRIGGER_DEPTH", 8, low=0, high=1000),
             chain_step_limit=reader.integer("RUNTIME_CHAIN_STEP_LIMIT", 64, low=1, high=100_000),
             chains_dir=reader.text("RUNTIME_CHAINS_DIR", "chains"),

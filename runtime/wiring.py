@@ -35,7 +35,7 @@ from runtime.functions import (
     DispatchLoop,
     FunctionService,
     Limits,
-    RetryPolicy,
+    RunPolicy,
     Sandbox,
 )
 from runtime.hooks import HookService
@@ -129,7 +129,7 @@ def build_services(
     tasks = TaskService(
         gateway, resolver, task_model=settings.task_model, embed_model=settings.embed_model
     )
-    hooks = HookService(db, http, max_rows=settings.max_rows)
+    hooks = HookService(db, http, max_rows=settings.max_rows, schema_ttl=settings.hook_schema_ttl)
     chains, runner = _chains(settings, db, gateway, resolver, hooks)
     builtins = Builtins(events, tasks, runner)
     functions, function_loops = _functions(settings, db, deliveries, builtins, node)
@@ -189,7 +189,11 @@ def _functions(
     """The function service and one dispatch loop per configured worker."""
     limits = Limits(timeout=settings.function_timeout, memory=settings.function_memory_mb << 20)
     sandbox = Sandbox(limits)
-    policy = RetryPolicy(attempts=settings.function_attempts, backoff=settings.function_backoff)
+    policy = RunPolicy(
+        attempts=settings.function_attempts,
+        backoff=settings.function_backoff,
+        runs_kept=settings.function_runs_kept,
+    )
     loops: dict[str, Loop] = {}
     for n in range(settings.function_workers):
         dispatcher = Dispatcher(db, sandbox, builtins, policy, owner=f"{node}-{n}")

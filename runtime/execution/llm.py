@@ -17,6 +17,7 @@ from runtime import errors
 from runtime.config import DefaultModel
 from runtime.execution.gateway import ChatGateway
 from runtime.execution.tasks import SYSTEM
+from runtime.providers.base import PROMPT_TEMPERATURE
 from runtime.routing import Capability, Resolver, Route, RouteRequest
 from runtime.taskengine.chat import FunctionCall, Message, ToolCall, ToolSpec
 from runtime.taskengine.ports import (
@@ -231,8 +232,10 @@ class GatewayLlm:
         async def one(model: str) -> str:
             routes = self._routes(model, Capability.PROMPT, call.providers)
             system = call.system_instruction or SYSTEM
+            temperature = PROMPT_TEMPERATURE if call.temperature is None else call.temperature
             return await self._gateway.first_success(
-                routes, lambda driver, route: driver.prompt(route.model, system, call.prompt)
+                routes,
+                lambda driver, route: driver.prompt(route.model, system, call.prompt, temperature),
             )
 
         return await self._each_model(self._models(call.models, "prompt"), one)

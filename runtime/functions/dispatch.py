@@ -97,11 +97,12 @@ class Deliveries:
             wake.set()
 
 
-class RetryPolicy:
-    """How often a failed run is tried and how long to wait in between."""
+class RunPolicy:
+    """How often a failed run is tried, how long to wait in between, how many records stay."""
 
-    def __init__(self, *, attempts: int, backoff: float) -> None:
+    def __init__(self, *, attempts: int, backoff: float, runs_kept: int = 1000) -> None:
         self.attempts = attempts
+        self.runs_kept = runs_kept
         self._backoff = backoff
 
     def delay(self, attempt: int) -> timedelta:
@@ -116,7 +117,7 @@ class Dispatcher:
         db: Database,
         sandbox: Sandbox,
         builtins: Builtins,
-        policy: RetryPolicy,
+        policy: RunPolicy,
         *,
         owner: str,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -165,7 +166,7 @@ class Dispatcher:
         )
         again = outcome.status is not RunStatus.SUCCEEDED and job.attempts < self._policy.attempts
         async with self._db.transaction() as session:
-            await jobs.record_run(session, run)
+            await jobs.record_run(session, run, keep=self._policy.runs_kept)
             if again:
                 when = self._clock() + self._policy.delay(job.attempts)
                 await jobs.retry_later(session, job, self._owner, when)

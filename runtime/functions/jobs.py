@@ -129,9 +129,22 @@ async def pending(session: AsyncSession) -> int:
     return int(await session.scalar(select(func.count()).select_from(FunctionJobRow)) or 0)
 
 
-async def record_run(session: AsyncSession, run: Run) -> None:
+async def record_run(session: AsyncSession, run: Run, *, keep: int) -> None:
+    """Store the run; the function's runs beyond its newest `keep` are deleted."""
     values = msgspec.structs.asdict(run) | {"status": run.status.value}
     await session.execute(insert(FunctionRunRow), [values])
+    mine = FunctionRunRow.function_name == run.function_name
+    oldest_kept = (
+        select(FunctionRunRow.started_at)
+        .where(mine)
+        .order_by(FunctionRunRow.started_at.desc())
+        .offset(keep - 1)
+        .limit(1)
+        .scalar_subquery()
+    )
+    # fewer than `keep` runs: the subquery is NULL and nothing compares below it
+    older = FunctionRunRow.started_at < oldest_kept
+    await session.execute(delete(FunctionRunRow).where(mine, older))
 
 
 async def list_runs(session: AsyncSession, function: str, limit: int) -> list[Run]:

@@ -8,6 +8,9 @@ from typing import Protocol
 from runtime.providers.chat import Chat
 from runtime.providers.messages import Capabilities, PullProgress, ServedModel
 
+# single prompts (SPEC 7): near-deterministic answers unless the task asks otherwise
+PROMPT_TEMPERATURE = 0.1
+
 
 class Driver(Protocol):
     """One backend's HTTP API behind the calls the runtime makes.
@@ -34,7 +37,9 @@ class Driver(Protocol):
         """
         ...
 
-    async def prompt(self, model: str, system: str, prompt: str) -> str:
+    async def prompt(
+        self, model: str, system: str, prompt: str, temperature: float = PROMPT_TEMPERATURE
+    ) -> str:
         """One completion of a single prompt with a system instruction."""
         ...
 

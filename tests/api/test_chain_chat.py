@@ -85,7 +85,7 @@ async def stack(settings: Settings) -> AsyncIterator[Stack]:
         httpx.AsyncClient(base_url=ours.url, timeout=10) as api,
     ):
         group_id = await group(api, "g")
-        await declare_model(api, group_id, "m")
+        await declare_model(api, group_id, "m", canPrompt=True)
         backend_id = await backend(api, group_id, served.url, "ollama", "ollama")
         await routable(api, backend_id, "m")
         hook = {"name": "tools", "endpointUrl": tool_server.url, "timeoutMs": 5000}
@@ -357,3 +357,29 @@ async def test_client_tools_reach_the_model_and_its_calls_come_back(stack: Stack
     streamed_calls = [c for chunk in chunks for c in (chunk.choices[0].delta.tool_calls or [])]
     assert [c.function.name for c in streamed_calls if c.function] == ["lookup_order"]
     assert chunks[-1].choices[0].finish_reason == "tool_calls"
+
+
+async def test_prompt_tasks_send_their_temperature_or_the_default(stack: Stack) -> None:
+    def prompt_task(task_id: str, config: dict[str, Any], goto: str) -> dict[str, Any]:
+        return {
+            "id": task_id,
+            "handler": "raw_string",
+            "prompt_template": "say {{.input}}",
+            "execute_config": {"model": "m"} | config,
+            "transition": {"branches": [{"operator": "default", "goto": goto}]},
+        }
+
+    chain = {
+        "id": "warm",
+        "tasks": [
+            prompt_task("warm", {"temperature": 0.7}, "cool"),
+            prompt_task("cool", {}, "end"),
+        ],
+    }
+    response = await stack.api.post(
+        "/tasks", json={"input": "hi", "inputType": "string", "chain": chain}
+    )
+    assert response.status_code == 200, response.text
+    sent = [body for _, path, body in stack.ollama.requests if path == "/api/generate"]
+    assert [body["options"]["temperature"] for body in sent] == [0.7, 0.1]
+    assert sent[0]["prompt"] == "say hi"

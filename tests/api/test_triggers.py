@@ -213,3 +213,19 @@ async def test_webhook_to_function_to_derived_event_story(served: httpx.AsyncCli
     assert run["status"] == "succeeded"
     assert run["logs"] == ["order o-7"]
     assert run["result"]["event_id"] == derived["id"]
+
+
+async def test_only_the_newest_runs_are_kept(db_url: str) -> None:
+    settings = Settings(database_url=db_url, function_runs_kept=3, function_backoff=0.05)
+    async with AsyncTestClient(app=create_app(settings)) as client:
+        await install(client, "counted", "result = {seen: event.data.i}", "count")
+        for i in range(6):
+            await client.post("/events", json=event("count", i=i))
+            await eventually(lambda i=i: seen(client, "counted", i))
+        assert await seen(client, "counted") == [5, 4, 3]
+
+
+async def seen(client: Client, name: str, newest: int | None = None) -> list[int] | None:
+    """What the function's kept runs saw, newest first (None until `newest` ran)."""
+    found = [r["result"]["seen"] for r in (await client.get(f"/functions/{name}/runs")).json()]
+    return found if newest is None or found[:1] == [newest] else None

@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 import httpx
 
+from runtime.providers.base import PROMPT_TEMPERATURE
 from runtime.providers.chat import Chat
 from runtime.providers.errors import ProviderUnreachableError, UnsupportedOperationError
 from runtime.providers.gemini import wire
@@ -66,11 +67,13 @@ class GeminiDriver:
         if tail:
             yield tail
 
-    async def prompt(self, model: str, system: str, prompt: str) -> str:
+    async def prompt(
+        self, model: str, system: str, prompt: str, temperature: float = PROMPT_TEMPERATURE
+    ) -> str:
         body = {
             "systemInstruction": {"parts": [{"text": system}]},
             "contents": [{"role": "user", "parts": [{"text": prompt}]}],
-            "generationConfig": {"temperature": 0.1},
+            "generationConfig": {"temperature": temperature},
         }
         response = await self._api.send(
             "POST", f"/v1beta/models/{model}:generateContent", what="prompt", body=body

@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import msgspec
 
+from runtime.providers.base import PROMPT_TEMPERATURE
 from runtime.providers.chat import Chat
 from runtime.providers.errors import BadProviderResponseError, ModelMissingError
 from runtime.providers.http import JsonApi, check_status, ndjson_lines, reachable
@@ -83,13 +84,15 @@ class OllamaDriver:
             async for line in ndjson_lines(response):
                 yield translator.line(line)
 
-    async def prompt(self, model: str, system: str, prompt: str) -> str:
+    async def prompt(
+        self, model: str, system: str, prompt: str, temperature: float = PROMPT_TEMPERATURE
+    ) -> str:
         body = {
             "model": model,
             "system": system,
             "prompt": prompt,
             "stream": False,
-            "options": {"temperature": 0.1},
+            "options": {"temperature": temperature},
         }
         answer = await self._api.call(
             "POST", "/api/generate", wire.Generated, what="prompt", body=body

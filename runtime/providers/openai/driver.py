@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import msgspec
 
+from runtime.providers.base import PROMPT_TEMPERATURE
 from runtime.providers.chat import Chat
 from runtime.providers.errors import BadProviderResponseError, UnsupportedOperationError
 from runtime.providers.http import JsonApi
@@ -42,10 +43,12 @@ class OpenAIDriver:
             async for chunk in response.aiter_raw():
                 yield chunk
 
-    async def prompt(self, model: str, system: str, prompt: str) -> str:
+    async def prompt(
+        self, model: str, system: str, prompt: str, temperature: float = PROMPT_TEMPERATURE
+    ) -> str:
         body = {
             "model": model,
-            "temperature": 0.1,
+            "temperature": temperature,
             "messages": [
                 {"role": "system", "content": system},
                 {"role": "user", "content": prompt},
