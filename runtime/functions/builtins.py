@@ -2,18 +2,23 @@
 
 Each call is bounded in time and never throws into the script: a failure comes back as
 `{"success": false, "error": "..."}`.
+
+Events sent by a delivery's run have ids derived from the delivery and the call's position, so
+a retried run (after a failure, or a crash before its run was recorded) does not send them
+twice: the repeat finds the event stored and answers with it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from runtime import errors
-from runtime.eventstore import EventService, NewEvent
+from runtime.eventstore import Event, EventService, NewEvent
 
 CALL_TIMEOUT = 30.0
 SOURCE = "function_execution"
@@ -39,7 +44,7 @@ def _text(args: list[Any], index: int) -> str:
 
 
 class Builtins:
-    """Host side of the script builtins; `bound(depth)` gives one run's host call."""
+    """Host side of the script builtins; `bound(...)` gives one run's host call."""
 
     def __init__(
         self,
@@ -54,37 +59,58 @@ class Builtins:
         self._chains = chains
         self._timeout = timeout
 
-    def bound(self, *, depth: int) -> Callable[[str, list[Any]], Awaitable[Any]]:
+    def bound(
+        self, *, depth: int, delivery: str = ""
+    ) -> Callable[[str, list[Any]], Awaitable[Any]]:
+        """The host call of one run; `delivery` names the (trigger, event) it runs for."""
+        sent = itertools.count()
+
         async def call(name: str, args: list[Any]) -> Any:
-            return await self.call(name, args, depth=depth)
+            event_id = ""
+            if name == "sendEvent" and delivery:
+                event_id = f"func-gen-{delivery}-{next(sent)}"
+            return await self.call(name, args, depth=depth, event_id=event_id)
 
         return call
 
-    async def call(self, name: str, args: list[Any], *, depth: int) -> Any:
+    async def call(self, name: str, args: list[Any], *, depth: int, event_id: str = "") -> Any:
+        """Run a builtin; `event_id` is the id of the event `sendEvent` appends (else a new one)."""
         try:
-            return await asyncio.wait_for(self._dispatch(name, args, depth), self._timeout)
+            work = self._dispatch(name, args, depth, event_id)
+            return await asyncio.wait_for(work, self._timeout)
         except TimeoutError:
             return {"success": False, "error": "operation timed out"}
         except errors.Error as exc:
             return {"success": False, "error": exc.message}
 
-    async def _dispatch(self, name: str, args: list[Any], depth: int) -> Any:
+    async def _dispatch(self, name: str, args: list[Any], depth: int, event_id: str) -> Any:
         if name == "sendEvent":
-            return await self._send_event(args, depth)
+            return await self._send_event(args, depth, event_id)
         if name == "executeTask":
             return await self._execute_task(args)
         if name in ("callTaskChain", "executeTaskChain") and self._chains is not None:
             return await self._chain(name, args)
         raise errors.InvalidInputError(f"{name} is not available")
 
-    async def _send_event(self, args: list[Any], depth: int) -> dict[str, Any]:
+    async def _send_event(self, args: list[Any], depth: int, event_id: str) -> dict[str, Any]:
         event_type = _text(args, 0)
         data = args[1] if len(args) > 1 else {}
         if not isinstance(data, dict):
             raise errors.InvalidInputError("sendEvent data must be an object")
-        stored = await self._events.append(
+        if not event_id:
+            event_id = f"func-gen-{time.time_ns()}"
+        try:
+            stored = await self._append(event_type, data, depth, event_id)
+        except errors.ConflictError:  # an earlier attempt of this delivery sent it
+            return {"success": True, "event_id": event_id}
+        return {"success": True, "event_id": stored.id}
+
+    async def _append(
+        self, event_type: str, data: dict[str, Any], depth: int, event_id: str
+    ) -> Event:
+        return await self._events.append(
             NewEvent(
-                id=f"func-gen-{time.time_ns()}",
+                id=event_id,
                 event_type=event_type,
                 event_source=SOURCE,
                 aggregate_id="function",
@@ -95,7 +121,6 @@ class Builtins:
             ),
             depth=depth + 1,
         )
-        return {"success": True, "event_id": stored.id}
 
     async def _execute_task(self, args: list[Any]) -> dict[str, Any]:
         prompt = _text(args, 0)

@@ -9,6 +9,8 @@ run and deletes the job, or schedules a retry with exponential backoff.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
 import logging
 import uuid
 from collections.abc import Callable
@@ -44,6 +46,14 @@ def script_event(event: Event) -> dict[str, Any]:
         "data": event.data,
         "metadata": event.metadata,
     }
+
+
+def delivery_key(job: Job) -> str:
+    """Names the delivery of one event to one trigger, the same on every attempt."""
+    event = job.event
+    parts = [job.trigger_name, event.get("id"), event.get("eventType"), event.get("eventSource")]
+    parts.append(event.get("createdAt"))
+    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:20]
 
 
 class Deliveries:
@@ -140,7 +150,7 @@ class Dispatcher:
         job, script = claimed
         started = self._clock()
         try:
-            host = self._builtins.bound(depth=job.depth)
+            host = self._builtins.bound(depth=job.depth, delivery=delivery_key(job))
             outcome = await self._sandbox.run(script, job.function_name, job.event, host)
         except asyncio.CancelledError:
             async with self._db.transaction() as session:

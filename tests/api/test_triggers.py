@@ -178,6 +178,25 @@ async def served(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
         yield client
 
 
+async def test_a_retried_run_does_not_send_its_events_twice(client: Client) -> None:
+    script = (
+        "async function flaky(e) {"
+        " const first = await sendEvent('relayed', {n: 1});"
+        " const second = await sendEvent('relayed', {n: 2});"
+        " console.log(first.event_id, second.event_id);"
+        " throw new Error('failed after sending');"
+        " }"
+    )
+    await install(client, "flaky", script, "relay")
+    await client.post("/events", json=event("relay"))
+    attempts = await runs(client, "flaky", 2)
+    assert [r["attempt"] for r in attempts] == [2, 1]
+    assert attempts[0]["logs"] == attempts[1]["logs"]  # the retry got the same events back
+    relayed = (await client.get("/events/type", params={"event_type": "relayed"})).json()
+    assert sorted(e["data"]["n"] for e in relayed) == [1, 2]
+    assert sorted(e["id"] for e in relayed) == sorted(attempts[0]["logs"][0].split())
+
+
 async def test_webhook_to_function_to_derived_event_story(served: httpx.AsyncClient) -> None:
     mapping = {
         "path": "shop",
