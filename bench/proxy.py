@@ -1,11 +1,12 @@
-"""Gateway benchmark: straight to a fast fake backend vs through our /v1/chat/completions.
+"""Gateway benchmark: straight to a fast fake backend vs through our /v1/chat/completions,
+and through the chain-backed /openai/chat/v1/chat/completions (the shipped `chat` chain).
 
 Run by hand: `python bench/proxy.py [seconds-per-run]`, or `python bench/proxy.py --soak N` for
 our server's resident memory over N proxied requests. Our server runs as `runtime-api serve`
 pinned to core 0; the fake backend and this load generator share core 1. For non-streaming
 and 20-chunk streaming requests at concurrency 1, 16 and 64 it prints throughput, p50/p99
 latency, time to first byte, and our server's CPU time per request, with the direct run
-(the baseline) beside each proxied run.
+(the baseline) beside each proxied run; chain runs are also compared with the /v1 run.
 """
 
 from __future__ import annotations
@@ -94,11 +95,21 @@ async def measure(seconds: float, fake_port: int, our_port: int, our_pid: int) -
     body = {"model": "bench", "messages": [{"role": "user", "content": "hi"}]}
     plain = post("/v1/chat/completions", json.dumps(body).encode())
     streamed = post("/v1/chat/completions", json.dumps(body | {"stream": True}).encode())
+    chain = "/openai/chat/v1/chat/completions"
+    chain_plain = post(chain, json.dumps(body).encode())
+    chain_streamed = post(chain, json.dumps(body | {"stream": True}).encode())
     print(
         f"{'run':<28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ttfb ms':>8} "
         f"{'cpu ms':>7} {'errors':>6}"
     )
-    for mode, request in (("plain", plain), ("stream20", streamed)):
+    gateway: dict[tuple[bool, int], Result] = {}
+    modes = (
+        ("plain", plain, False),
+        ("stream20", streamed, True),
+        ("chain plain", chain_plain, False),
+        ("chain stream20", chain_streamed, True),
+    )
+    for mode, request, stream in modes:
         for concurrency in CONCURRENCY:
             await run("127.0.0.1", our_port, request, concurrency=concurrency, seconds=0.5)
             direct = await run(
@@ -111,10 +122,11 @@ async def measure(seconds: float, fake_port: int, our_port: int, our_pid: int) -
             cpu = (cpu_seconds(our_pid) - before) / max(len(ours.latencies), 1)
             added = ours.summary()["p50_ms"] - direct.summary()["p50_ms"]
             print(row(f"{mode} c={concurrency} direct", direct, None))
-            print(
-                row(f"{mode} c={concurrency} via runtime", ours, cpu)
-                + f"   added p50 {added:.2f} ms, throughput x{ours.rps / direct.rps:.2f}"
-            )
+            versus = f"   added p50 {added:.2f} ms, throughput x{ours.rps / direct.rps:.2f}"
+            via_v1 = gateway.setdefault((stream, concurrency), ours)
+            if via_v1 is not ours:
+                versus += f", x{ours.rps / via_v1.rps:.2f} of /v1"
+            print(row(f"{mode} c={concurrency} via runtime", ours, cpu) + versus)
 
 
 def rss_mib(pid: int) -> float:
@@ -176,6 +188,7 @@ def main() -> None:
             "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
             "RUNTIME_RECONCILE_INTERVAL": "5",
             "RUNTIME_LOG_LEVEL": "WARNING",
+            "RUNTIME_CHAINS_DIR": str(HERE.parent / "chains"),
         }
         ours = subprocess.Popen(
             pinned(

@@ -1,8 +1,13 @@
-"""ChainService: task chains validated when stored, upserted by id, seeded from a directory."""
+"""ChainService: task chains validated when stored, upserted by id, seeded from a directory.
+
+Chains are read on every chain request, so reads go through a cache of at most `CHAIN_TTL`
+seconds (this process's own changes clear their entry at once).
+"""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -10,6 +15,7 @@ from pathlib import Path
 import msgspec
 
 from runtime import errors
+from runtime.cache import TtlCache
 from runtime.chainstore import store
 from runtime.config import ConfigError
 from runtime.db import Database
@@ -18,6 +24,7 @@ from runtime.taskengine.schema import ChainDefinition, chain_to_builtins, decode
 from runtime.taskengine.validate import validate_chain
 
 log = logging.getLogger(__name__)
+CHAIN_TTL = 1.0
 
 
 def check_storable(chain: ChainDefinition) -> None:
@@ -33,19 +40,28 @@ class ChainService:
     """Stored task chains, as JSON definitions."""
 
     def __init__(
-        self, db: Database, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+        self,
+        db: Database,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._db = db
         self._clock = clock
+        self._cache: TtlCache[str, ChainDefinition] = TtlCache(CHAIN_TTL, clock=monotonic)
 
     async def save(self, chain: ChainDefinition) -> ChainDefinition:
         """Create or overwrite the chain with this id (its creation time is kept)."""
         check_storable(chain)
-        async with self._db.transaction() as session:
+        async with self._db.transaction(on_commit=lambda: self._cache.forget(chain.id)) as session:
             await store.upsert(session, chain.id, chain_to_builtins(chain), self._clock())
         return chain
 
     async def get(self, chain_id: str) -> ChainDefinition:
+        """The stored chain (read from the database at most once a `CHAIN_TTL`)."""
+        return await self._cache.get(chain_id, self._load)
+
+    async def _load(self, chain_id: str) -> ChainDefinition:
         async with self._db.transaction() as session:
             return decode_chain(await store.get(session, chain_id))
 
@@ -62,12 +78,12 @@ class ChainService:
             )
         chain = msgspec.structs.replace(chain, id=chain_id)
         check_storable(chain)
-        async with self._db.transaction() as session:
+        async with self._db.transaction(on_commit=lambda: self._cache.forget(chain_id)) as session:
             await store.replace(session, chain_id, chain_to_builtins(chain), self._clock())
         return chain
 
     async def delete(self, chain_id: str) -> None:
-        async with self._db.transaction() as session:
+        async with self._db.transaction(on_commit=lambda: self._cache.forget(chain_id)) as session:
             await store.delete(session, chain_id)
 
     async def seed(self, files: list[tuple[Path, bytes]]) -> None:

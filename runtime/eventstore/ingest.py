@@ -17,6 +17,7 @@ from typing import Any
 import msgspec
 
 from runtime import errors
+from runtime.cache import TtlCache
 from runtime.db import Database
 from runtime.eventstore import mappings, raw
 from runtime.eventstore.batch import Item
@@ -52,21 +53,14 @@ class IngestService:
     ) -> None:
         self._db = db
         self._events = events
-        self._clock = clock
-        self._cache: dict[str, tuple[float, Mapping]] = {}
+        self._cache: TtlCache[str, Mapping] = TtlCache(MAPPING_TTL, clock=clock)
 
     def sync(self) -> None:
         """Forget cached mappings: the next ingest of each path reads the database."""
-        self._cache.clear()
+        self._cache.forget()
 
     async def _cached_mapping(self, path: str) -> Mapping:
-        now = self._clock()
-        hit = self._cache.get(path)
-        if hit is not None and now - hit[0] < MAPPING_TTL:
-            return hit[1]
-        mapping = await self.get_mapping(path)
-        self._cache[path] = (now, mapping)
-        return mapping
+        return await self._cache.get(path, self.get_mapping)
 
     async def create_mapping(self, mapping: Mapping) -> Mapping:
         validate_mapping(mapping)

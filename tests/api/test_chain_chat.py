@@ -386,9 +386,13 @@ async def test_prompt_tasks_send_their_temperature_or_the_default(stack: Stack) 
 
 
 async def test_the_requests_temperature_and_max_tokens_reach_the_backend(stack: Stack) -> None:
-    await stack.client("chat").chat.completions.create(
-        model="m", messages=HELLO, temperature=0.3, max_tokens=11
-    )
+    async with stack.client("chat") as client:
+        await client.chat.completions.create(
+            model="m",
+            messages=HELLO,  # type: ignore[arg-type]
+            temperature=0.3,
+            max_tokens=11,
+        )
     [sent] = [body for _, path, body in stack.ollama.requests if path == "/api/chat"]
     assert sent["options"]["temperature"] == 0.3
     assert sent["options"]["num_predict"] == 11
