@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,6 +26,7 @@ from runtime.background import Background
 from runtime.chainstore import chain_files
 from runtime.config import ConfigError, Settings
 from runtime.db import Database
+from runtime.providers.proxies import proxy_mounts
 from runtime.providers.transport import LeanTransport
 from runtime.wiring import Services, build_services
 
@@ -34,8 +36,11 @@ log = logging.getLogger("runtime")
 def create_app(settings: Settings) -> Litestar:
     """Build the HTTP application; the database schema must already be migrated."""
     db = Database(settings.database_url)
+    mounts = proxy_mounts(os.environ)
+    if mounts:
+        log.info("backends are reached through the proxies the environment names")
     http = httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.provider_timeout), transport=LeanTransport()
+        timeout=httpx.Timeout(settings.provider_timeout), transport=LeanTransport(), mounts=mounts
     )
     services, loops = build_services(settings, db, http)
 

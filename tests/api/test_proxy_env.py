@@ -1,0 +1,64 @@
+"""Backends behind the HTTP proxy the environment names (HTTP_PROXY, NO_PROXY)."""
+
+from __future__ import annotations
+
+import httpx
+import msgspec
+import pytest
+
+from runtime.app import create_app
+from runtime.config import Settings
+from tests.api.gateway_setup import backend, declare_model, group, routable
+from tests.fakes.loopback import serve
+from tests.fakes.ollama_fake import FakeOllama
+from tests.waiting import eventually
+
+# a name that resolves nowhere: only a proxy can reach it
+UNREACHABLE = "http://ollama.invalid:11434"
+
+
+async def test_a_backend_is_reached_through_the_environments_proxy(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy = FakeOllama()  # it answers the requests forwarded to it in absolute form
+    proxy.add_model("m:latest", caps=["completion"])
+    fast = msgspec.structs.replace(settings, reconcile_interval=0.2)
+    async with serve(proxy) as proxied:
+        monkeypatch.setenv("HTTP_PROXY", proxied.url)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # our own test client talks directly
+        async with (
+            serve(create_app(fast), lifespan=True) as ours,
+            httpx.AsyncClient(base_url=ours.url, timeout=10) as api,
+        ):
+            group_id = await group(api, "g")
+            await declare_model(api, group_id, "m")
+            backend_id = await backend(api, group_id, UNREACHABLE, "ollama", "behind-proxy")
+            await routable(api, backend_id, "m")
+            answer = await api.post(
+                "/v1/chat/completions",
+                json={"model": "m", "messages": [{"role": "user", "content": "hi"}]},
+            )
+    assert answer.status_code == 200, answer.text
+    assert ("POST", "/api/chat") in [(method, path) for method, path, _ in proxy.requests]
+
+
+async def test_no_proxy_hosts_are_reached_directly(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    proxy = FakeOllama()
+    fast = msgspec.structs.replace(settings, reconcile_interval=0.2)
+    async with serve(proxy) as proxied:
+        monkeypatch.setenv("HTTP_PROXY", proxied.url)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1,.invalid")
+        async with (
+            serve(create_app(fast), lifespan=True) as ours,
+            httpx.AsyncClient(base_url=ours.url, timeout=10) as api,
+        ):
+            group_id = await group(api, "g")
+            backend_id = await backend(api, group_id, UNREACHABLE, "ollama", "direct")
+
+            async def failed() -> bool:
+                return bool((await api.get(f"/backends/{backend_id}")).json().get("error"))
+
+            await eventually(failed)
+    assert proxy.requests == []
