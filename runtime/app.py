@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,7 +20,7 @@ from runtime.affinity.seed import seed
 from runtime.api import CONTROLLERS
 from runtime.api.auth import token_guard
 from runtime.api.errors import exception_handlers
-from runtime.api.media import require_json
+from runtime.api.media import require_json, yaml_bodies
 from runtime.background import Background
 from runtime.chainstore import chain_files
 from runtime.config import ConfigError, Settings
@@ -36,7 +35,7 @@ log = logging.getLogger("runtime")
 def create_app(settings: Settings) -> Litestar:
     """Build the HTTP application; the database schema must already be migrated."""
     db = Database(settings.database_url)
-    mounts = proxy_mounts(os.environ)
+    mounts = proxy_mounts(settings.proxies)
     if mounts:
         log.info("backends are reached through the proxies the environment names")
     http = httpx.AsyncClient(
@@ -61,7 +60,9 @@ def create_app(settings: Settings) -> Litestar:
             await http.aclose()
             await db.dispose()
 
-    middleware = [DefineMiddleware(token_guard(settings.api_token))] if settings.api_token else []
+    middleware: list[Any] = [yaml_bodies]
+    if settings.api_token:
+        middleware.insert(0, DefineMiddleware(token_guard(settings.api_token)))
     return Litestar(
         route_handlers=CONTROLLERS,
         dependencies=provide(services),

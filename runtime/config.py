@@ -60,6 +60,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     trigger_depth: int = 8
     chain_step_limit: int = 64
     hook_schema_ttl: float = 30.0
+    # HTTP_PROXY & co. by scheme ("http", "https", "all", "no"); values may hold credentials
+    proxies: dict[str, str] = msgspec.field(default_factory=dict)
     chains_dir: str = "chains"
     log_level: LogLevel = "INFO"
     debug: bool = False
@@ -95,6 +97,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             function_backoff=reader.seconds("RUNTIME_FUNCTION_BACKOFF", 1.0),
             function_runs_kept=reader.integer("RUNTIME_FUNCTION_RUNS_KEPT", 1000, low=1),
             hook_schema_ttl=reader.seconds("RUNTIME_HOOK_SCHEMA_TTL", 30.0),
+            proxies=reader.proxies(),
             trigger_depth=reader.integer("RUNTIME_TRIGGER_DEPTH", 8, low=0, high=1000),
             chain_step_limit=reader.integer("RUNTIME_CHAIN_STEP_LIMIT", 64, low=1, high=100_000),
             chains_dir=reader.text("RUNTIME_CHAINS_DIR", "chains"),
@@ -125,6 +128,17 @@ class _Reader:
 
     def text(self, name: str, default: str) -> str:
         return self._env.get(name, "").strip() or default
+
+    def proxies(self) -> dict[str, str]:
+        """`<scheme>_proxy` variables by scheme; lower-case names win, as with curl."""
+        found: dict[str, str] = {}
+        for name, value in self._env.items():
+            lower = name.lower()
+            if value.strip() and lower.endswith("_proxy"):
+                scheme = lower.removesuffix("_proxy")
+                if name == lower or scheme not in found:
+                    found[scheme] = value.strip()
+        return found
 
     def integer(self, name: str, default: int, *, low: int, high: int | None = None) -> int:
         raw = self._env.get(name, "").strip()

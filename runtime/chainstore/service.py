@@ -14,7 +14,7 @@ from pathlib import Path
 
 import msgspec
 
-from runtime import errors
+from runtime import errors, yamldoc
 from runtime.cache import TtlCache
 from runtime.chainstore import store
 from runtime.config import ConfigError
@@ -25,6 +25,7 @@ from runtime.taskengine.validate import validate_chain
 
 log = logging.getLogger(__name__)
 CHAIN_TTL = 1.0
+YAML_SUFFIXES = frozenset({".yaml", ".yml"})
 
 
 def check_storable(chain: ChainDefinition) -> None:
@@ -87,10 +88,13 @@ class ChainService:
             await store.delete(session, chain_id)
 
     async def seed(self, files: list[tuple[Path, bytes]]) -> None:
-        """Upsert chain files (see `chain_files`); a bad file stops start-up naming it."""
+        """Upsert chain files (JSON or YAML, see `chain_files`); a bad one stops start-up."""
         for path, content in files:
             try:
-                await self.save(decode_chain(content))
+                data = yamldoc.load(content) if path.suffix in YAML_SUFFIXES else content
+                await self.save(decode_chain(data))
+            except yamldoc.YamlError as exc:
+                raise ConfigError(f"chain file {path}: invalid YAML: {exc}") from exc
             except errors.Error as exc:
                 raise ConfigError(f"chain file {path}: {exc.message}") from exc
         if files:
@@ -98,7 +102,8 @@ class ChainService:
 
 
 def chain_files(directory: Path) -> list[tuple[Path, bytes]]:
-    """Every `*.json` of `directory` with its content (none when there is no such directory)."""
+    """Every `*.json`, `*.yaml` and `*.yml` of `directory` with its content, by name."""
     if not directory.is_dir():
         return []
-    return [(path, path.read_bytes()) for path in sorted(directory.glob("*.json"))]
+    paths = [p for p in directory.iterdir() if p.suffix in {".json", *YAML_SUFFIXES}]
+    return [(path, path.read_bytes()) for path in sorted(paths)]

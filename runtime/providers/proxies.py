@@ -2,7 +2,7 @@
 
 Our own transport speaks to backends directly; when the environment names a proxy, requests
 for the proxied schemes go through httpx's proxy transport instead, except for the hosts that
-`NO_PROXY` lists (`*` turns proxies off). Lower-case variables win over upper-case ones.
+`NO_PROXY` lists (`*` turns proxies off). `Settings.proxies` holds the variables.
 """
 
 from __future__ import annotations
@@ -15,22 +15,11 @@ import httpx
 Mounts = dict[str, httpx.AsyncBaseTransport | None]
 
 
-def proxy_settings(env: Mapping[str, str]) -> dict[str, str]:
-    """`{scheme: value}` of the `<scheme>_proxy` variables that are set (scheme `no` too)."""
-    found: dict[str, str] = {}
-    for name, value in env.items():
-        lower = name.lower()
-        if not value or not lower.endswith("_proxy"):
-            continue
-        scheme = lower.removesuffix("_proxy")
-        if name == lower or scheme not in found:
-            found[scheme] = value
-    return found
+def proxy_mounts(found: Mapping[str, str]) -> Mounts:
+    """The `mounts` of our client: a proxy transport per proxied scheme, None for bypasses.
 
-
-def proxy_mounts(env: Mapping[str, str]) -> Mounts:
-    """The `mounts` of our client: a proxy transport per proxied scheme, None for bypasses."""
-    found = proxy_settings(env)
+    `found` holds the variables' values by scheme: `{"http": ..., "no": ...}`.
+    """
     excluded = [host.strip() for host in found.get("no", "").split(",") if host.strip()]
     if "*" in excluded:
         return {}

@@ -187,13 +187,38 @@ async def test_chain_files_are_loaded_at_start(settings: Settings, repo_root: Pa
         assert [c["id"] for c in (await client.get("/taskchains")).json()] == ["chat"]
 
 
+@pytest.mark.parametrize(
+    ("name", "content", "named"),
+    [
+        ("broken.json", '{"id": "b", "tasks": [{"id": "x", "handler": "nope"}]}', "broken.json"),
+        ("bad.yaml", "id: [unclosed", "bad.yaml: invalid YAML"),
+    ],
+)
 async def test_a_bad_chain_file_stops_start_up_naming_it(
-    settings: Settings, tmp_path: Path
+    settings: Settings, tmp_path: Path, name: str, content: str, named: str
 ) -> None:
-    (tmp_path / "broken.json").write_text('{"id": "b", "tasks": [{"id": "x", "handler": "nope"}]}')
+    (tmp_path / name).write_text(content)
     broken = msgspec.structs.replace(settings, chains_dir=str(tmp_path))
     with pytest.raises(BaseException) as raised:  # noqa: PT011 - the lifespan wraps it in groups
         async with AsyncTestClient(create_app(broken)):
             pass
     found = leaves(raised.value)
-    assert any(isinstance(e, ConfigError) and "broken.json" in str(e) for e in found), found
+    assert any(isinstance(e, ConfigError) and named in str(e) for e in found), found
+
+
+async def test_yaml_chain_files_are_loaded_beside_json_ones(
+    settings: Settings, tmp_path: Path
+) -> None:
+    (tmp_path / "echo.json").write_bytes(msgspec.json.encode(ECHO))
+    (tmp_path / "greet.yml").write_text(
+        "id: greet\n"
+        "tasks:\n"
+        "  - id: hello\n"
+        "    handler: noop\n"
+        "    transition: {branches: [{operator: default, goto: end}]}\n"
+    )
+    (tmp_path / "notes.txt").write_text("not a chain")
+    seeded = msgspec.structs.replace(settings, chains_dir=str(tmp_path))
+    async with AsyncTestClient(create_app(seeded)) as client:
+        ids = sorted(c["id"] for c in (await client.get("/taskchains")).json())
+    assert ids == ["echo", "greet"]

@@ -1,10 +1,9 @@
-"""Backends behind the HTTP proxy the environment names (HTTP_PROXY, NO_PROXY)."""
+"""Backends behind the HTTP proxy the environment names (`HTTP_PROXY`, `NO_PROXY`)."""
 
 from __future__ import annotations
 
 import httpx
 import msgspec
-import pytest
 
 from runtime.app import create_app
 from runtime.config import Settings
@@ -17,15 +16,12 @@ from tests.waiting import eventually
 UNREACHABLE = "http://ollama.invalid:11434"
 
 
-async def test_a_backend_is_reached_through_the_environments_proxy(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_a_backend_is_reached_through_the_environments_proxy(settings: Settings) -> None:
     proxy = FakeOllama()  # it answers the requests forwarded to it in absolute form
     proxy.add_model("m:latest", caps=["completion"])
-    fast = msgspec.structs.replace(settings, reconcile_interval=0.2)
     async with serve(proxy) as proxied:
-        monkeypatch.setenv("HTTP_PROXY", proxied.url)
-        monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # our own test client talks directly
+        proxies = {"http": proxied.url, "no": "127.0.0.1"}
+        fast = msgspec.structs.replace(settings, reconcile_interval=0.2, proxies=proxies)
         async with (
             serve(create_app(fast), lifespan=True) as ours,
             httpx.AsyncClient(base_url=ours.url, timeout=10) as api,
@@ -42,14 +38,11 @@ async def test_a_backend_is_reached_through_the_environments_proxy(
     assert ("POST", "/api/chat") in [(method, path) for method, path, _ in proxy.requests]
 
 
-async def test_no_proxy_hosts_are_reached_directly(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_no_proxy_hosts_are_reached_directly(settings: Settings) -> None:
     proxy = FakeOllama()
-    fast = msgspec.structs.replace(settings, reconcile_interval=0.2)
     async with serve(proxy) as proxied:
-        monkeypatch.setenv("HTTP_PROXY", proxied.url)
-        monkeypatch.setenv("NO_PROXY", "127.0.0.1,.invalid")
+        proxies = {"http": proxied.url, "no": "127.0.0.1,.invalid"}
+        fast = msgspec.structs.replace(settings, reconcile_interval=0.2, proxies=proxies)
         async with (
             serve(create_app(fast), lifespan=True) as ours,
             httpx.AsyncClient(base_url=ours.url, timeout=10) as api,

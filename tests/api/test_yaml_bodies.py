@@ -1,0 +1,86 @@
+"""Request bodies in YAML (plain or base64) are read as the same document in JSON, safely."""
+
+from __future__ import annotations
+
+import base64
+from datetime import UTC, datetime
+
+import pytest
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+
+from tests.api.test_backends import assert_error
+
+Client = AsyncTestClient[Litestar]
+CHAIN_YAML = b"""
+id: greet
+description: says hello
+tasks:
+  - id: hello
+    handler: noop
+    prompt_template: "hello {{.input}}"
+    transition:
+      branches:
+        - operator: default
+          goto: end
+"""
+
+
+@pytest.mark.parametrize("media", ["application/yaml", "text/yaml", "application/x-yaml"])
+async def test_a_chain_posted_in_yaml_is_stored_as_json(client: Client, media: str) -> None:
+    created = await client.post("/taskchains", content=CHAIN_YAML, headers={"content-type": media})
+    assert created.status_code == 201, created.text
+    stored = (await client.get("/taskchains/greet")).json()
+    assert stored["tasks"][0]["prompt_template"] == "hello {{.input}}"
+    assert stored["description"] == "says hello"
+
+
+@pytest.mark.parametrize(
+    "media", ["application/yaml; encoding=base64", "application/x-yaml-base64"]
+)
+async def test_base64_yaml_is_decoded_first(client: Client, media: str) -> None:
+    body = base64.encodebytes(CHAIN_YAML)  # with line breaks, as encoders write it
+    created = await client.post("/taskchains", content=body, headers={"content-type": media})
+    assert created.status_code == 201, created.text
+
+
+async def test_timestamps_in_yaml_stay_text_like_in_json(client: Client) -> None:
+    now = datetime.now(UTC).isoformat()
+    body = f"""
+event_type: order.created
+event_source: shop
+aggregate_id: o-1
+aggregate_type: order
+version: 1
+created_at: {now}
+data: {{total: 3}}
+""".encode()
+    created = await client.post("/events", content=body, headers={"content-type": "text/yaml"})
+    assert created.status_code == 201, created.text
+    assert created.json()["data"] == {"total": 3}
+
+
+@pytest.mark.parametrize(
+    ("body", "media", "problem"),
+    [
+        (b"id: [unclosed", "application/yaml", "invalid YAML"),
+        (b"a: &x [1, 2]\nb: [*x, *x]", "application/yaml", "aliases are not allowed"),
+        (b"id: a\n---\nid: b", "application/yaml", "single document"),
+        (b"not base64!", "application/x-yaml-base64", "invalid YAML"),
+    ],
+)
+async def test_bad_yaml_is_refused_and_nothing_is_stored(
+    client: Client, body: bytes, media: str, problem: str
+) -> None:
+    response = await client.post("/taskchains", content=body, headers={"content-type": media})
+    assert response.status_code == 422
+    assert problem in assert_error(response.json(), "unprocessable_entity")
+    assert (await client.get("/taskchains")).json() == []
+
+
+async def test_other_media_types_are_still_unsupported(client: Client) -> None:
+    response = await client.post(
+        "/taskchains", content=CHAIN_YAML, headers={"content-type": "text/plain"}
+    )
+    assert response.status_code == 415
+    assert "application/yaml" in assert_error(response.json(), "unsupported_media")
