@@ -52,19 +52,7 @@ async def store(
 ) -> list[Stored]:
     """Store a batch in the caller's transaction; a result per item, in order."""
     keys = [(i.raw.path, i.source_id) for i in items if i.raw is not None and i.source_id]
-    seen = await raw.find_by_source_ids(session, keys)
-    earlier: dict[int, RawEvent | int] = {}  # a repeat: the stored payload, or the first item
-    first: dict[raw.Key, int] = {}
-    for n, item in enumerate(items):
-        if item.raw is None or not item.source_id:
-            continue
-        key = (item.raw.path, item.source_id)
-        if key in seen:
-            earlier[n] = seen[key]
-        elif key in first:
-            earlier[n] = first[key]
-        else:
-            first[key] = n
+    earlier = _repeats(items, await raw.find_by_source_ids(session, keys))
     new_raws = [(n, i.raw, i.source_id) for n, i in enumerate(items) if i.raw and n not in earlier]
     new_events = [(n, i.event) for n, i in enumerate(items) if i.event and n not in earlier]
     raws = await raw.append_raws(session, [(r, source) for _, r, source in new_raws])
@@ -83,3 +71,20 @@ async def store(
         else:
             results.append(Stored(stored_raw[repeat] if isinstance(repeat, int) else repeat, None))
     return results
+
+
+def _repeats(items: list[Item], seen: dict[raw.Key, RawEvent]) -> dict[int, RawEvent | int]:
+    """Repeated source event ids: item -> the stored payload, or the batch's first item."""
+    earlier: dict[int, RawEvent | int] = {}
+    first: dict[raw.Key, int] = {}
+    for n, item in enumerate(items):
+        if item.raw is None or not item.source_id:
+            continue
+        key = (item.raw.path, item.source_id)
+        if key in seen:
+            earlier[n] = seen[key]
+        elif key in first:
+            earlier[n] = first[key]
+        else:
+            first[key] = n
+    return earlier
