@@ -79,3 +79,9 @@ class UnsupportedMediaError(Error):
     """The request body is in a media type the route does not read."""
 
     status = 415
+
+
+class TooLargeError(Error):
+    """The request body is larger than we read."""
+
+    status = 413

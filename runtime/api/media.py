@@ -18,6 +18,7 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from runtime import errors, yamldoc
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+MAX_BODY = 10 * 1024 * 1024  # as Litestar's own limit for the bodies it reads
 YAML_TYPES = frozenset(
     {"application/yaml", "text/yaml", "application/x-yaml", "application/x-yaml-base64"}
 )
@@ -90,11 +91,15 @@ def _header(scope: Scope, name: bytes) -> str:
 
 async def _read(receive: Receive) -> bytes:
     chunks = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
             raise errors.InvalidInputError("the client left before sending its body")
         chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        if size > MAX_BODY:
+            raise errors.TooLargeError(f"request body larger than {MAX_BODY} bytes")
         if not message.get("more_body", False):
             return b"".join(chunks)
 

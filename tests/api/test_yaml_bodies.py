@@ -78,6 +78,13 @@ async def test_bad_yaml_is_refused_and_nothing_is_stored(
     assert (await client.get("/taskchains")).json() == []
 
 
+async def test_a_yaml_body_over_the_size_limit_is_refused(client: Client) -> None:
+    body = b"notes: " + b"x" * (10 * 1024 * 1024) + b"\n"
+    response = await client.post("/taskchains", content=body, headers={"content-type": "text/yaml"})
+    assert response.status_code == 413
+    assert_error(response.json(), "request_too_large")
+
+
 async def test_other_media_types_are_still_unsupported(client: Client) -> None:
     response = await client.post(
         "/taskchains", content=CHAIN_YAML, headers={"content-type": "text/plain"}
