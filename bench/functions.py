@@ -1,9 +1,10 @@
 """Function-run benchmark: a trivial script in the V8 sandbox, fresh globals on every run.
 
 Run by hand: `python bench/functions.py [runs]`. Prints p50/p90/p99 of `Sandbox.run` (a fresh
-isolate per run, taken from the warm pool) against the in-run baseline of the same script
-evaluated again and again in one long-lived isolate (what a pooled, leaking VM costs), plus
-runs per second when runs come back to back (the pool cannot keep up: isolate start-up counts).
+isolate per run, in a worker process of the pool, over its pipe) against the in-run baseline
+of the same script evaluated again and again in one long-lived isolate in this process (what
+an unsafe, pooled, leaking VM costs), plus runs per second when runs come back to back (each
+worker builds its next isolate after answering, so start-up counts).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from py_mini_racer import mini_racer
 
-from runtime.functions.sandbox import Limits, Sandbox
+from runtime.sandbox import Limits, Sandbox
 
 SCRIPT = "function handle(event) { return {n: event.data.n + 1, type: event.eventType}; }"
 EVENT = {"id": "e1", "eventType": "bench", "data": {"n": 41}}

@@ -54,6 +54,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     function_timeout: float = 10.0
     function_memory_mb: int = 64
     function_workers: int = 2
+    function_processes: int = 3
+    function_worker_memory_mb: int = 512
     function_attempts: int = 3
     function_backoff: float = 1.0
     function_runs_kept: int = 1000
@@ -93,6 +95,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             function_timeout=reader.seconds("RUNTIME_FUNCTION_TIMEOUT", 10.0),
             function_memory_mb=reader.integer("RUNTIME_FUNCTION_MEMORY_MB", 64, low=8, high=4096),
             function_workers=reader.integer("RUNTIME_FUNCTION_WORKERS", 2, low=1, high=64),
+            function_processes=reader.integer("RUNTIME_FUNCTION_PROCESSES", 3, low=1, high=64),
+            function_worker_memory_mb=reader.integer(
+                "RUNTIME_FUNCTION_WORKER_MEMORY_MB", 512, low=64, high=65536
+            ),
             function_attempts=reader.integer("RUNTIME_FUNCTION_ATTEMPTS", 3, low=1, high=100),
             function_backoff=reader.seconds("RUNTIME_FUNCTION_BACKOFF", 1.0),
             function_runs_kept=reader.integer("RUNTIME_FUNCTION_RUNS_KEPT", 1000, low=1),

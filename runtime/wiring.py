@@ -34,15 +34,14 @@ from runtime.functions import (
     Dispatcher,
     DispatchLoop,
     FunctionService,
-    Limits,
     RunPolicy,
-    Sandbox,
 )
 from runtime.hooks import HookService
 from runtime.providerconfig import ProviderService, SecretBox
 from runtime.providers import DriverSettings
 from runtime.registry import BackendService, ModelService
 from runtime.routing import Health, Resolver
+from runtime.sandbox import Limits, Sandbox
 from runtime.state import SnapshotHolder
 from runtime.state.drivers import Drivers
 from runtime.state.loop import ReconcileLoop
@@ -187,8 +186,12 @@ def _functions(
     settings: Settings, db: Database, deliveries: Deliveries, builtins: Builtins, node: str
 ) -> tuple[FunctionService, dict[str, Loop]]:
     """The function service and one dispatch loop per configured worker."""
-    limits = Limits(timeout=settings.function_timeout, memory=settings.function_memory_mb << 20)
-    sandbox = Sandbox(limits)
+    limits = Limits(
+        timeout=settings.function_timeout,
+        memory=settings.function_memory_mb << 20,
+        worker_memory=settings.function_worker_memory_mb << 20,
+    )
+    sandbox = Sandbox(limits, processes=settings.function_processes)
     policy = RunPolicy(
         attempts=settings.function_attempts,
         backoff=settings.function_backoff,

@@ -2,9 +2,9 @@
 
 from runtime.functions.builtins import Builtins, ChainRunner
 from runtime.functions.dispatch import Deliveries, Dispatcher, DispatchLoop, RunPolicy
-from runtime.functions.sandbox import Limits, Sandbox
 from runtime.functions.service import FunctionService
-from runtime.functions.types import Function, Run, RunStatus, Trigger
+from runtime.functions.types import Function, Run, Trigger
+from runtime.sandbox import RunStatus
 
 __all__ = [
     "Builtins",
@@ -14,10 +14,8 @@ __all__ = [
     "Dispatcher",
     "Function",
     "FunctionService",
-    "Limits",
     "Run",
     "RunPolicy",
     "RunStatus",
-    "Sandbox",
     "Trigger",
 ]

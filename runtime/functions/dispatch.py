@@ -24,8 +24,8 @@ from runtime.db import Database
 from runtime.eventstore import Event
 from runtime.functions import jobs
 from runtime.functions.builtins import Builtins
-from runtime.functions.sandbox import Outcome, Sandbox
-from runtime.functions.types import Job, Run, RunStatus
+from runtime.functions.types import Job, Run
+from runtime.sandbox import Outcome, RunStatus, Sandbox
 
 log = logging.getLogger(__name__)
 _FORGET_AFTER = 10_000
@@ -139,7 +139,7 @@ class Dispatcher:
         self._owner = owner
         self._clock = clock
         # the lease outlives the longest run, so a live worker never loses its job
-        self._lease = timedelta(seconds=sandbox.limits.timeout + 5)
+        self._lease = timedelta(seconds=sandbox.longest + 5)
 
     async def run_once(self) -> bool:
         """Run one due delivery; False when there was none."""

@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.db.base import JSONType, UTCDateTime
 from runtime.db.tables.functions import FunctionJobRow, FunctionRow, FunctionRunRow, TriggerRow
-from runtime.functions.types import Job, Run, RunStatus
+from runtime.functions.types import Job, Run
+from runtime.sandbox import RunStatus
 
 _JOBS = FunctionJobRow.metadata.tables["function_jobs"]
 # one cached statement: a job for every trigger listening for the event's type

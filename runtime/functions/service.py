@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from runtime import errors
 from runtime.db import Database
 from runtime.functions import jobs, store
-from runtime.functions.sandbox import Sandbox
 from runtime.functions.types import SCRIPT_TYPES, TRIGGER_TYPE, Function, Run, Trigger
 from runtime.paging import PageRequest
+from runtime.sandbox import Sandbox
 
 MAX_DEFINITIONS = 1000
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 import msgspec
+
+from runtime.sandbox import RunStatus
 
 SCRIPT_TYPES = ("goja", "javascript")  # `goja` (the reference's name) runs as JavaScript too
 TRIGGER_TYPE = "function"
@@ -33,15 +34,6 @@ class Trigger(msgspec.Struct, frozen=True, kw_only=True):
     function: str = ""
     created_at: datetime | None = None
     updated_at: datetime | None = None
-
-
-class RunStatus(StrEnum):
-    """How a run ended."""
-
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    TIMED_OUT = "timeout"
-    OUT_OF_MEMORY = "memory"
 
 
 class Job(msgspec.Struct, frozen=True, kw_only=True):

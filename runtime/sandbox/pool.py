@@ -1,0 +1,326 @@
+"""The server's side of the sandbox: a small supervised pool of worker processes.
+
+A worker serves one run or compile check at a time. A worker that dies (a segfault or abort in
+V8, an OOM kill, a `kill` by an operator), overruns the time limit by more than a grace
+period, or grows past its resident-memory cap is killed if need be and replaced by a fresh
+one at the next request; the request it held ends as `crashed`, `timeout` or `memory`. Workers
+start when first needed and are recycled after `max_runs` requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import os
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
+from typing import Any
+
+import msgspec
+
+from runtime import errors
+from runtime.sandbox.protocol import (
+    Call,
+    Check,
+    Checked,
+    Done,
+    FromWorker,
+    Limits,
+    Outcome,
+    ProtocolError,
+    Ready,
+    Reply,
+    Run,
+    RunStatus,
+    ToWorker,
+    frame,
+    read_from_worker,
+)
+
+log = logging.getLogger(__name__)
+HostCall = Callable[[str, list[Any]], Awaitable[Any]]
+_WATCH = 0.25  # how often a busy worker's memory is looked at
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+
+
+class _Worker:
+    """One worker process; its reader puts every message in `inbox`, then None when it ends.
+
+    `ready` is set while the worker has a fresh isolate waiting (it says so after each request).
+    """
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+        self.inbox: asyncio.Queue[FromWorker | None] = asyncio.Queue()
+        self.served = 0
+        self.broken = False
+        self.ready = False
+        self.started = asyncio.Event()
+        self._reader = asyncio.ensure_future(self._read())
+
+    async def _read(self) -> None:
+        assert self.process.stdout is not None  # noqa: S101 - started with a pipe
+        try:
+            while (message := await read_from_worker(self.process.stdout)) is not None:
+                if isinstance(message, Ready):
+                    self.ready = True
+                    self.started.set()
+                else:
+                    self.inbox.put_nowait(message)
+        except (ProtocolError, OSError) as exc:
+            log.warning("sandbox worker %d broke the protocol: %s", self.process.pid, exc)
+        finally:
+            self.broken = True
+            self.started.set()
+            self.inbox.put_nowait(None)
+
+    @property
+    def alive(self) -> bool:
+        return not self.broken and self.process.returncode is None
+
+    def send(self, message: ToWorker) -> None:
+        self.ready = self.ready and isinstance(message, Reply)
+        if self.alive and self.process.stdin is not None:
+            with suppress(ConnectionError, RuntimeError):
+                self.process.stdin.write(frame(message))
+
+    def rss(self) -> int:
+        """Resident memory in bytes (0 where /proc is not there)."""
+        try:
+            with open(f"/proc/{self.process.pid}/statm", "rb") as statm:
+                return int(statm.read().split()[1]) * _PAGE
+        except (OSError, ValueError, IndexError):
+            return 0
+
+    def kill(self) -> None:
+        self.broken = True
+        with suppress(ProcessLookupError):
+            self.process.kill()
+
+    async def death(self) -> str:
+        """How the process ended (waits for it)."""
+        with suppress(TimeoutError):
+            await asyncio.wait_for(self.process.wait(), 5.0)
+        code = self.process.returncode
+        if code is not None and code < 0:
+            with suppress(ValueError):
+                return f"killed by {signal.Signals(-code).name}"
+        return f"exit status {code}"
+
+    async def stop(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            await asyncio.wait_for(self.process.wait(), 2.0)
+        except TimeoutError:
+            self.kill()
+            await self.process.wait()
+        self._reader.cancel()
+        await asyncio.gather(self._reader, return_exceptions=True)
+
+
+class Sandbox:
+    """Runs scripts and compile checks in worker processes, never in this one."""
+
+    def __init__(
+        self,
+        limits: Limits,
+        *,
+        processes: int = 2,
+        max_runs: int = 10_000,
+        grace: float = 2.0,
+        spawn_timeout: float = 10.0,
+    ) -> None:
+        self.limits = limits
+        self._slots = asyncio.Semaphore(processes)
+        self._processes = processes
+        self._spawning = 0
+        self._max_runs = max_runs
+        self._grace = grace
+        self._spawn_timeout = spawn_timeout
+        self._idle: deque[_Worker] = deque()  # the longest idle first: its next isolate is built
+        self._workers: set[_Worker] = set()
+        self._retiring: set[asyncio.Task[None]] = set()
+        self._ids = itertools.count(1)
+
+    @property
+    def longest(self) -> float:
+        """The longest a run can take in seconds: start a worker, run, overrun by the grace."""
+        return self._spawn_timeout + self.limits.timeout + self._grace
+
+    def pids(self) -> list[int]:
+        """The process ids of the live workers."""
+        return sorted(w.process.pid for w in self._workers if w.alive)
+
+    async def run(self, script: str, name: str, event: Any, host: HostCall) -> Outcome:
+        """Run `script` for `event`; never raises for anything the script or its worker does."""
+        started = time.perf_counter()
+        request = Run(id=next(self._ids), script=script, name=name, event=event)
+        try:
+            async with self._lease() as worker:
+                answer = await self._exchange(worker, request, host)
+        except errors.UnavailableError as exc:
+            answer = Outcome(status=RunStatus.CRASHED, duration_ms=0.0, error=exc.message)
+        outcome = answer.outcome if isinstance(answer, Done) else answer
+        assert isinstance(outcome, Outcome)  # noqa: S101 - a run is answered by Done
+        elapsed = (time.perf_counter() - started) * 1000
+        return msgspec.structs.replace(outcome, duration_ms=elapsed)
+
+    async def check(self, script: str) -> str:
+        """The syntax error of `script`, or ""; a worker that dies under it is replaced once."""
+        failure = ""
+        for _ in range(2):
+            async with self._lease() as worker:
+                answer = await self._exchange(worker, Check(id=next(self._ids), script=script))
+            if isinstance(answer, Checked):
+                return answer.error
+            failure = answer.error if isinstance(answer, Outcome) else ""
+        raise errors.UnavailableError(
+            f"the JavaScript sandbox could not check the script: {failure}"
+        )
+
+    async def close(self) -> None:
+        """Stop every worker and wait for them."""
+        workers = list(self._workers)
+        self._idle.clear()
+        self._workers.clear()
+        await asyncio.gather(*(w.stop() for w in workers), *self._retiring, return_exceptions=True)
+
+    @asynccontextmanager
+    async def _lease(self) -> AsyncIterator[_Worker]:
+        async with self._slots:
+            worker = await self._idle_or_new()
+            try:
+                yield worker
+            finally:
+                worker.served += 1
+                keep = len(self._workers) <= self._processes and worker.served < self._max_runs
+                if keep and worker.alive and not self._too_big(worker):
+                    self._idle.append(worker)
+                else:
+                    self._retire(worker)
+
+    async def _idle_or_new(self) -> _Worker:
+        """A ready worker, else the longest idle one, else a new one; keeps one spare started."""
+        for dead in [w for w in self._idle if not w.alive]:
+            self._idle.remove(dead)
+            self._retire(dead)
+        worker = next((w for w in self._idle if w.ready), None)
+        if worker is not None:
+            self._idle.remove(worker)
+        else:
+            worker = self._idle.popleft() if self._idle else await self._spawn()
+        if len(self._workers) + self._spawning < self._processes:
+            task = asyncio.ensure_future(self._spare())
+            self._retiring.add(task)
+            task.add_done_callback(self._retiring.discard)
+        return worker
+
+    async def _spare(self) -> None:
+        with suppress(errors.UnavailableError):
+            self._idle.append(await self._spawn())
+
+    async def _spawn(self) -> _Worker:
+        self._spawning += 1
+        try:
+            return await self._start()
+        finally:
+            self._spawning -= 1
+
+    async def _start(self) -> _Worker:
+        limits = msgspec.json.encode(self.limits).decode()
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "runtime.sandbox.worker",
+            limits,
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        worker = _Worker(process)
+        with suppress(TimeoutError):
+            await asyncio.wait_for(worker.started.wait(), self._spawn_timeout)
+        if not worker.ready:
+            worker.kill()
+            reason = await worker.death()
+            await worker.stop()
+            raise errors.UnavailableError(f"the JavaScript sandbox did not start ({reason})")
+        self._workers.add(worker)
+        return worker
+
+    def _too_big(self, worker: _Worker) -> bool:
+        return worker.rss() > self.limits.worker_memory
+
+    def _retire(self, worker: _Worker) -> None:
+        self._workers.discard(worker)
+        task = asyncio.ensure_future(worker.stop())
+        self._retiring.add(task)
+        task.add_done_callback(self._retiring.discard)
+
+    async def _exchange(
+        self, worker: _Worker, request: Run | Check, host: HostCall | None = None
+    ) -> FromWorker | Outcome:
+        """Send `request` and serve its builtin calls until it is answered (or the worker fails)."""
+        deadline = asyncio.get_running_loop().time() + self.limits.timeout + self._grace
+        calls: set[asyncio.Task[None]] = set()
+        worker.send(request)
+        try:
+            while True:
+                message = await self._next(worker, deadline)
+                if isinstance(message, Call) and message.id == request.id and host is not None:
+                    task = asyncio.ensure_future(_answer(worker, message, host))
+                    calls.add(task)
+                    task.add_done_callback(calls.discard)
+                elif isinstance(message, Outcome | Done | Checked) and answers(message, request):
+                    return message
+        except asyncio.CancelledError:
+            worker.kill()  # it may be mid-run; a fresh one serves the next request
+            raise
+        finally:
+            for task in calls:
+                task.cancel()
+
+    async def _next(self, worker: _Worker, deadline: float) -> FromWorker | Outcome:
+        """The worker's next message, or why there will be none (the worker is then killed)."""
+        loop = asyncio.get_running_loop()
+        while (remaining := deadline - loop.time()) > 0:
+            try:
+                message = await asyncio.wait_for(worker.inbox.get(), min(remaining, _WATCH))
+            except TimeoutError:
+                if self._too_big(worker):
+                    worker.kill()
+                    cap = self.limits.worker_memory >> 20
+                    error = f"the sandbox worker grew past its memory cap of {cap} MiB"
+                    return _failed(RunStatus.OUT_OF_MEMORY, error)
+                continue
+            if message is not None:
+                return message
+            reason = await worker.death()
+            log.warning("sandbox worker %d died (%s) under a request", worker.process.pid, reason)
+            return _failed(RunStatus.CRASHED, f"the sandbox worker died ({reason})")
+        worker.kill()
+        limit = f"{self.limits.timeout:g} s"
+        error = f"time limit of {limit} exceeded; the worker did not stop and was replaced"
+        return _failed(RunStatus.TIMED_OUT, error)
+
+
+def answers(message: Outcome | Done | Checked, request: Run | Check) -> bool:
+    """A failure (always about the request in hand), or the answer to this very request."""
+    return isinstance(message, Outcome) or message.id == request.id
+
+
+def _failed(status: RunStatus, error: str) -> Outcome:
+    return Outcome(status=status, duration_ms=0.0, error=error)
+
+
+async def _answer(worker: _Worker, call: Call, host: HostCall) -> None:
+    try:
+        value = await host(call.name, call.args)
+    except Exception as exc:  # noqa: BLE001 - a builtin never throws into the script
+        value = {"success": False, "error": str(exc)}
+    worker.send(Reply(call=call.call, value=value))
