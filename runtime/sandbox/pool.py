@@ -113,13 +113,18 @@ class _Worker:
         return f"exit status {code}"
 
     async def stop(self) -> None:
+        """Close its stdin (it finishes the request in hand and exits), kill it if it lingers."""
         if self.process.stdin is not None:
             self.process.stdin.close()
+            with suppress(ConnectionError):
+                await self.process.stdin.wait_closed()
         try:
             await asyncio.wait_for(self.process.wait(), 2.0)
         except TimeoutError:
             self.kill()
             await self.process.wait()
+        with suppress(TimeoutError):  # the reader ends at the end of stdout
+            await asyncio.wait_for(asyncio.shield(self._reader), 1.0)
         self._reader.cancel()
         await asyncio.gather(self._reader, return_exceptions=True)
 
@@ -145,8 +150,9 @@ class Sandbox:
         self._spawn_timeout = spawn_timeout
         self._idle: deque[_Worker] = deque()  # the longest idle first: its next isolate is built
         self._workers: set[_Worker] = set()
-        self._retiring: set[asyncio.Task[None]] = set()
+        self._chores: set[asyncio.Task[None]] = set()
         self._ids = itertools.count(1)
+        self._closed = False
 
     @property
     def longest(self) -> float:
@@ -185,11 +191,14 @@ class Sandbox:
         )
 
     async def close(self) -> None:
-        """Stop every worker and wait for them."""
-        workers = list(self._workers)
-        self._idle.clear()
-        self._workers.clear()
-        await asyncio.gather(*(w.stop() for w in workers), *self._retiring, return_exceptions=True)
+        """Stop every worker, those still starting included, and wait for them."""
+        self._closed = True
+        while self._workers or self._chores:
+            workers = list(self._workers)
+            self._idle.clear()
+            self._workers.clear()
+            stopping = [w.stop() for w in workers]
+            await asyncio.gather(*stopping, *self._chores, return_exceptions=True)
 
     @asynccontextmanager
     async def _lease(self) -> AsyncIterator[_Worker]:
@@ -215,10 +224,10 @@ class Sandbox:
             self._idle.remove(worker)
         else:
             worker = self._idle.popleft() if self._idle else await self._spawn()
-        if len(self._workers) + self._spawning < self._processes:
+        if not self._closed and len(self._workers) + self._spawning < self._processes:
             task = asyncio.ensure_future(self._spare())
-            self._retiring.add(task)
-            task.add_done_callback(self._retiring.discard)
+            self._chores.add(task)
+            task.add_done_callback(self._chores.discard)
         return worker
 
     async def _spare(self) -> None:
@@ -259,8 +268,8 @@ class Sandbox:
     def _retire(self, worker: _Worker) -> None:
         self._workers.discard(worker)
         task = asyncio.ensure_future(worker.stop())
-        self._retiring.add(task)
-        task.add_done_callback(self._retiring.discard)
+        self._chores.add(task)
+        task.add_done_callback(self._chores.discard)
 
     async def _exchange(
         self, worker: _Worker, request: Run | Check, host: HostCall | None = None
