@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import subprocess
+import sys
 from pathlib import Path
 
 from alembic import command
@@ -82,3 +84,13 @@ def test_migrations_match_the_tables(db_url: str) -> None:
         await engine.dispose()
 
     asyncio.run(check())
+
+
+def test_the_server_process_never_loads_v8() -> None:
+    """User JavaScript runs in sandbox workers; V8 in this process could crash it."""
+    imports = "import sys, runtime.cli, runtime.app, runtime.wiring"
+    code = f"{imports}; print('py_mini_racer' in sys.modules)"
+    found = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert found.stdout.strip() == "False"
