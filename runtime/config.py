@@ -97,7 +97,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             function_workers=reader.integer("RUNTIME_FUNCTION_WORKERS", 2, low=1, high=64),
             function_processes=reader.integer("RUNTIME_FUNCTION_PROCESSES", 3, low=1, high=64),
             function_worker_memory_mb=reader.integer(
-                "RUNTIME_FUNCTION_WORKER_MEMORY_MB", 512, low=64, high=65536
+                "RUNTIME_FUNCTION_WORKER_MEMORY_MB", 512, low=256, high=65536
             ),
             function_attempts=reader.integer("RUNTIME_FUNCTION_ATTEMPTS", 3, low=1, high=100),
             function_backoff=reader.seconds("RUNTIME_FUNCTION_BACKOFF", 1.0),

@@ -191,7 +191,9 @@ def _functions(
         memory=settings.function_memory_mb << 20,
         worker_memory=settings.function_worker_memory_mb << 20,
     )
-    sandbox = Sandbox(limits, processes=settings.function_processes)
+    # at least one process per dispatch worker: a run never waits for a process past its lease
+    processes = max(settings.function_processes, settings.function_workers)
+    sandbox = Sandbox(limits, processes=processes)
     policy = RunPolicy(
         attempts=settings.function_attempts,
         backoff=settings.function_backoff,

@@ -18,7 +18,7 @@ from typing import Any
 
 from py_mini_racer import JSEvalException, JSPromise, JSPromiseError, MiniRacer, mini_racer
 
-from runtime.sandbox.protocol import Limits, Outcome, RunStatus
+from runtime.sandbox.protocol import MAX_RESULT, Limits, Outcome, RunStatus
 
 HostCall = Callable[[str, list[Any]], Awaitable[Any]]
 MAX_LOG_LINES = 200
@@ -169,6 +169,8 @@ class Isolate:
         reply = json.loads(str(found))
         out = reply["out"]
         logs = [str(line) for line in reply["logs"]]
+        if out is not None and len(out) > MAX_RESULT:
+            raise _ScriptError(f"the result is larger than {MAX_RESULT >> 20} MiB")
         try:
             return (None if out is None else json.loads(out)), logs
         except ValueError:

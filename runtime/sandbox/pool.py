@@ -45,6 +45,7 @@ from runtime.sandbox.protocol import (
 log = logging.getLogger(__name__)
 HostCall = Callable[[str, list[Any]], Awaitable[Any]]
 _WATCH = 0.25  # how often a busy worker's memory is looked at
+_QUIET = Ready(pid=0)  # stands for "no message within _WATCH"
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
@@ -74,6 +75,7 @@ class _Worker:
                     self.inbox.put_nowait(message)
         except (ProtocolError, OSError) as exc:
             log.warning("sandbox worker %d broke the protocol: %s", self.process.pid, exc)
+            self.kill()
         finally:
             self.broken = True
             self.started.set()
@@ -105,7 +107,7 @@ class _Worker:
     async def death(self) -> str:
         """How the process ended (waits for it)."""
         with suppress(TimeoutError):
-            await asyncio.wait_for(self.process.wait(), 5.0)
+            await asyncio.wait_for(self.process.wait(), 1.0)
         code = self.process.returncode
         if code is not None and code < 0:
             with suppress(ValueError):
@@ -225,6 +227,7 @@ class Sandbox:
         else:
             worker = self._idle.popleft() if self._idle else await self._spawn()
         if not self._closed and len(self._workers) + self._spawning < self._processes:
+            self._spawning += 1  # counted now: two leases in one tick start one spare
             task = asyncio.ensure_future(self._spare())
             self._chores.add(task)
             task.add_done_callback(self._chores.discard)
@@ -232,10 +235,13 @@ class Sandbox:
 
     async def _spare(self) -> None:
         with suppress(errors.UnavailableError):
-            self._idle.append(await self._spawn())
+            self._idle.append(await self._spawn(counted=True))
 
-    async def _spawn(self) -> _Worker:
-        self._spawning += 1
+    async def _spawn(self, *, counted: bool = False) -> _Worker:
+        if self._closed:
+            raise errors.UnavailableError("the JavaScript sandbox is shut down")
+        if not counted:
+            self._spawning += 1
         try:
             return await self._start()
         finally:
@@ -250,10 +256,17 @@ class Sandbox:
             limits,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
+            env=_worker_environment(),
+            start_new_session=True,  # a terminal's or a unit's signals are for the server
         )
         worker = _Worker(process)
-        with suppress(TimeoutError):
-            await asyncio.wait_for(worker.started.wait(), self._spawn_timeout)
+        try:
+            with suppress(TimeoutError):
+                await asyncio.wait_for(worker.started.wait(), self._spawn_timeout)
+        except BaseException:  # cancelled while it starts: it must not outlive us
+            worker.kill()
+            await asyncio.shield(worker.stop())
+            raise
         if not worker.ready:
             worker.kill()
             reason = await worker.death()
@@ -297,15 +310,20 @@ class Sandbox:
     async def _next(self, worker: _Worker, deadline: float) -> FromWorker | Outcome:
         """The worker's next message, or why there will be none (the worker is then killed)."""
         loop = asyncio.get_running_loop()
+        looked = loop.time()
         while (remaining := deadline - loop.time()) > 0:
             try:
                 message = await asyncio.wait_for(worker.inbox.get(), min(remaining, _WATCH))
             except TimeoutError:
+                message = _QUIET
+            if message is _QUIET or loop.time() - looked >= _WATCH:  # busy with builtins or not
+                looked = loop.time()
                 if self._too_big(worker):
                     worker.kill()
                     cap = self.limits.worker_memory >> 20
                     error = f"the sandbox worker grew past its memory cap of {cap} MiB"
                     return _failed(RunStatus.OUT_OF_MEMORY, error)
+            if message is _QUIET:
                 continue
             if message is not None:
                 return message
@@ -321,6 +339,14 @@ class Sandbox:
 def answers(message: Outcome | Done | Checked, request: Run | Check) -> bool:
     """A failure (always about the request in hand), or the answer to this very request."""
     return isinstance(message, Outcome) or message.id == request.id
+
+
+_PASSED_ON = ("PATH", "PYTHONPATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "HOME")
+
+
+def _worker_environment() -> dict[str, str]:
+    """What a worker needs to start Python; never the server's secrets or database URL."""
+    return {name: os.environ[name] for name in _PASSED_ON if name in os.environ}
 
 
 def _failed(status: RunStatus, error: str) -> Outcome:

@@ -1,6 +1,7 @@
 """The pipe protocol between the server and a sandbox worker, and the data both sides share.
 
-A frame is a 4-byte big-endian length and a msgpack message. The server sends `Run`, `Check`
+A frame is a 4-byte big-endian length and a JSON message (JSON, not msgpack: event data and
+results may hold integers of any size). The server sends `Run`, `Check`
 and `Reply` (the answer to a builtin call); the worker sends `Ready` once, then `Call` (a
 script called a builtin), `Done` (a run ended) and `Checked` (a compile check ended).
 Nothing here imports the rest of the server: the worker process loads this module.
@@ -15,7 +16,8 @@ from typing import Any
 
 import msgspec
 
-MAX_FRAME = 256 << 20  # a frame larger than this means the peer is broken
+MAX_FRAME = 64 << 20  # a frame larger than this means the peer is broken
+MAX_RESULT = 4 << 20  # bytes of a run's JSON result
 _HEADER = 4
 
 
@@ -102,9 +104,9 @@ class Checked(msgspec.Struct, tag=True, frozen=True):
 ToWorker = Run | Check | Reply
 FromWorker = Ready | Call | Done | Checked
 
-_encoder = msgspec.msgpack.Encoder(enc_hook=str)
-_to_worker = msgspec.msgpack.Decoder(ToWorker)
-_from_worker = msgspec.msgpack.Decoder(FromWorker)
+_encoder = msgspec.json.Encoder(enc_hook=str)
+_to_worker = msgspec.json.Decoder(ToWorker)
+_from_worker = msgspec.json.Decoder(FromWorker)
 
 
 class ProtocolError(Exception):

@@ -26,9 +26,11 @@ from runtime.sandbox.protocol import (
     Done,
     FromWorker,
     Limits,
+    Outcome,
     Ready,
     Reply,
     Run,
+    RunStatus,
     frame,
     read_from_server,
     write_all,
@@ -65,13 +67,7 @@ class Worker:
         isolate = await Isolate(self._loop, self._limits).open()
         self.send(Ready(pid=os.getpid()))
         while (request := await self._queue.get()) is not None:
-            if isinstance(request, Run):
-                outcome = await isolate.run(
-                    request.script, request.name, request.event, self._host(request.id)
-                )
-                self.send(Done(id=request.id, outcome=outcome))
-            else:
-                self.send(Checked(id=request.id, error=await isolate.check(request.script)))
+            self.send(await self._answer(isolate, request))
             for waiter in self._waiting.values():
                 waiter.cancel()
             self._waiting.clear()
@@ -79,6 +75,23 @@ class Worker:
             isolate = await Isolate(self._loop, self._limits).open()
             self.send(Ready(pid=os.getpid()))
         await isolate.close()
+
+    async def _answer(self, isolate: Isolate, request: Run | Check) -> Done | Checked:
+        """The answer to one request; whatever goes wrong, there is one."""
+        try:
+            if isinstance(request, Run):
+                host = self._host(request.id)
+                outcome = await isolate.run(request.script, request.name, request.event, host)
+                return Done(id=request.id, outcome=outcome)
+            return Checked(id=request.id, error=await isolate.check(request.script))
+        except Exception as exc:  # noqa: BLE001 - the server is owed an answer
+            error = f"the sandbox failed: {type(exc).__name__}: {exc}"
+            if isinstance(request, Check):
+                return Checked(id=request.id, error=error)
+            return Done(
+                id=request.id,
+                outcome=Outcome(status=RunStatus.FAILED, duration_ms=0.0, error=error),
+            )
 
     def _host(self, run: int) -> Any:
         async def call(name: str, args: list[Any]) -> Any:

@@ -26,7 +26,8 @@ def settings(db_url: str) -> Settings:
         function_timeout=5.0,
         function_backoff=0.05,
         function_attempts=2,
-        function_processes=2,
+        function_processes=1,
+        function_workers=1,
     )
 
 
@@ -52,7 +53,7 @@ async def test_a_worker_killed_mid_run_is_recorded_and_the_run_retried_on_a_fres
     client: Client,
 ) -> None:
     await install(client, "spin", SPIN, "go")
-    await eventually(lambda: _settled(2))
+    await eventually(lambda: _settled(1))
     assert (await client.post("/events", json=event("go"))).status_code == 201
 
     async def busy() -> int | None:

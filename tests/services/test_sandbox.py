@@ -26,7 +26,7 @@ async def host(name: str, args: list[Any]) -> Any:
 
 @pytest.fixture
 async def sandbox() -> AsyncIterator[Sandbox]:
-    pool = Sandbox(Limits(timeout=2.0), processes=2, grace=0.5)
+    pool = Sandbox(Limits(timeout=2.0), processes=1, grace=1.5)  # one worker: the one running
     yield pool
     await pool.close()
 
@@ -61,9 +61,8 @@ async def test_builtin_calls_are_served_over_the_pipe(sandbox: Sandbox) -> None:
     assert outcome.logs == ["executeTask failed on purpose"]
 
 
-async def test_many_runs_and_compile_checks_at_once_all_get_their_own_answer(
-    sandbox: Sandbox,
-) -> None:
+async def test_many_runs_and_compile_checks_at_once_all_get_their_own_answer() -> None:
+    sandbox = Sandbox(Limits(timeout=5.0), processes=2)
     runs = [
         sandbox.run("function f(e) { return e.i * 2; }", "f", {"i": i}, host) for i in range(40)
     ]
@@ -73,6 +72,8 @@ async def test_many_runs_and_compile_checks_at_once_all_get_their_own_answer(
     for i, found in enumerate(answers[40:]):
         assert ("SyntaxError" in found) if i % 2 else found == ""  # type: ignore[operator]
     assert len(sandbox.pids()) <= 2
+    await sandbox.close()
+    assert sandbox.pids() == []
 
 
 async def test_a_worker_killed_mid_run_is_recorded_crashed_and_replaced(sandbox: Sandbox) -> None:
@@ -100,10 +101,10 @@ async def test_a_worker_that_stops_answering_is_killed_after_the_grace_period(
     sandbox: Sandbox,
 ) -> None:
     await warm(sandbox)
-    run = asyncio.ensure_future(sandbox.run(SPIN, "f", {"ms": 1000}, host))
+    run = asyncio.ensure_future(sandbox.run(SPIN, "f", {"ms": 1900}, host))
     busy = await eventually(lambda: _busy(sandbox))
     os.kill(busy, signal.SIGSTOP)  # frozen: not even V8's own time limit can fire
-    outcome = await asyncio.wait_for(run, 5.0)
+    outcome = await asyncio.wait_for(run, 10.0)
     assert outcome.status is RunStatus.TIMED_OUT
     assert "replaced" in outcome.error
     assert (await sandbox.run(SPIN, "f", {"ms": 1}, host)).status is RunStatus.SUCCEEDED
@@ -132,16 +133,55 @@ async def test_a_sandbox_that_cannot_start_says_so() -> None:
         await pool.close()
 
 
+def environment_of(pid: int) -> bytes:
+    with open(f"/proc/{pid}/environ", "rb") as environ:
+        return environ.read()
+
+
 async def warm(sandbox: Sandbox) -> None:
-    """Both workers started and idle, so the one that is running is the one serving us."""
+    """The worker started and idle, so once it runs, it is serving us."""
     await sandbox.run("result = 1", "f", {}, host)
 
     async def idle() -> bool:
         pids = sandbox.pids()
-        return len(pids) == 2 and not any(is_running(pid) for pid in pids)
+        return len(pids) == 1 and not any(is_running(pid) for pid in pids)
 
     await eventually(idle)
 
 
 async def _busy(sandbox: Sandbox) -> int | None:
     return next((pid for pid in sandbox.pids() if is_running(pid)), None)
+
+
+async def test_integers_of_any_size_reach_the_script_and_come_back(sandbox: Sandbox) -> None:
+    outcome = await sandbox.run(
+        "function f(e) { return {n: e.n, big: 1e20}; }", "f", {"n": 10**30}, host
+    )
+    assert outcome.status is RunStatus.SUCCEEDED, outcome.error
+    assert outcome.result == {"n": 1e30, "big": 10**20}
+
+
+async def test_a_huge_result_fails_the_run_instead_of_reaching_the_server(sandbox: Sandbox) -> None:
+    outcome = await sandbox.run("result = 'x'.repeat(5 << 20)", "f", {}, host)
+    assert outcome.status is RunStatus.FAILED
+    assert "larger than 4 MiB" in outcome.error
+
+
+async def test_workers_do_not_inherit_the_servers_secrets(
+    sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RUNTIME_SECRET_KEY", "do-not-leak")
+    monkeypatch.setenv("DATABASE_URL", "postgresql://user:pw@db/x")
+    await sandbox.run("result = 1", "f", {}, host)
+    [pid] = sandbox.pids()
+    found = environment_of(pid)
+    assert b"do-not-leak" not in found
+    assert b"DATABASE_URL" not in found
+
+
+async def test_a_closed_sandbox_starts_no_worker(sandbox: Sandbox) -> None:
+    await sandbox.close()
+    outcome = await sandbox.run("result = 1", "f", {}, host)
+    assert outcome.status is RunStatus.CRASHED
+    assert "shut down" in outcome.error
+    assert sandbox.pids() == []
