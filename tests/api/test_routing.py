@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 
 import httpx
@@ -13,7 +14,8 @@ from runtime.app import create_app
 from runtime.config import Settings
 from tests.api.gateway_setup import backend, declare_model, group, routable
 from tests.fakes.loopback import serve
-from tests.fakes.ollama_fake import FakeOllama
+from tests.fakes.ollama_fake import FakeOllama, Pullable
+from tests.waiting import eventually
 
 HELLO = [{"role": "user", "content": "hi"}]
 
@@ -157,3 +159,89 @@ async def test_prompt_longer_than_the_context_window_is_not_routed(
     assert response.status_code == 503
     assert "context >= 1251" in response.json()["error"]["message"]
     assert chats(fake) == 1
+
+
+async def test_a_chat_model_streams_though_it_never_declared_can_stream(
+    api: httpx.AsyncClient,
+) -> None:
+    fake = FakeOllama()
+    fake.add_model("smollm2:135m")
+    async with serve(fake) as served:
+        g = await group(api, "g")
+        await declare_model(api, g, "smollm2:135m", canStream=False)  # as the README's model
+        await routable(api, await backend(api, g, served.url, "ollama", "o"), "smollm2:135m")
+        body = {"model": "smollm2:135m", "messages": HELLO, "stream": True}
+        async with api.stream("POST", "/v1/chat/completions", json=body) as response:
+            assert response.status_code == 200
+            lines = [line async for line in response.aiter_lines() if line]
+    assert lines[-1] == "data: [DONE]"
+
+
+async def test_refusals_name_the_cause(api: httpx.AsyncClient) -> None:
+    fake = FakeOllama()
+    fake.add_model("m")
+    fake.add_model("e", caps=["embedding"])
+    fake.pullable["slow"] = Pullable(steps=100, delay=0.1)
+    fake.pullable["bad"] = Pullable(fail_with="pull model manifest: file does not exist")
+    async with serve(fake) as served:
+        await declare_model(api, await group(api, "empty"), "lonely")
+        g = await group(api, "g")
+        await declare_model(api, g, "m", contextLength=100)
+        await declare_model(api, g, "e", canChat=False, canEmbed=True)
+        await declare_model(api, g, "slow")
+        await declare_model(api, g, "bad")
+        await routable(api, await backend(api, g, served.url, "ollama", "o"), "m")
+
+        async def refused(model: str, content: str = "hi") -> tuple[int, str]:
+            messages = [{"role": "user", "content": content}]
+            response = await api.post(
+                "/v1/chat/completions", json={"model": model, "messages": messages}
+            )
+            return response.status_code, response.json()["error"]["message"]
+
+        assert await refused("lonely") == (
+            503,
+            "no backend can serve model 'lonely': it is not declared in any group that has a "
+            "backend",
+        )
+        status, message = await refused("e")
+        assert (status, message.split(": ", 1)[1]) == (503, "o: lacks the capability chat for it")
+        status, message = await refused("m", "word " * 500)
+        assert status == 503
+        assert "o: context too small (100 < 626 tokens)" in message
+
+        async def pulls_settled() -> bool:
+            slow = (await refused("slow"))[1]
+            return "pull failed" in (await refused("bad"))[1] and re.search(
+                r"o: pull at [1-9]\d? %$", slow
+            ) is not None
+
+        await eventually(pulls_settled)
+        status, message = await refused("bad")
+        assert status == 503
+        assert "o: pull failed: pull bad: pull model manifest: file does not exist" in message
+
+
+async def test_chain_endpoint_refuses_with_the_same_status_as_v1(api: httpx.AsyncClient) -> None:
+    chain = {
+        "id": "c",
+        "tasks": [
+            {
+                "id": "answer",
+                "handler": "model_execution",
+                "execute_config": {"model": "nowhere"},
+                "transition": {"branches": [{"operator": "default", "goto": "end"}]},
+            }
+        ],
+    }
+    assert (await api.post("/taskchains", json=chain)).status_code == 201
+    await declare_model(api, await group(api, "empty"), "lonely")
+    for model, status in (("nowhere", 404), ("lonely", 503)):
+        chain["tasks"][0]["execute_config"] = {"model": model}  # type: ignore[index]
+        assert (await api.put("/taskchains/c", json=chain)).status_code == 200
+        for stream in (False, True):
+            body = {"model": model, "messages": HELLO, "stream": stream}
+            response = await api.post("/openai/c/v1/chat/completions", json=body)
+            assert response.status_code == status, response.text
+            direct = await api.post("/v1/chat/completions", json=body)
+            assert direct.status_code == status
