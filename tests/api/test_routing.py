@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import socket
 from collections.abc import AsyncIterator
 
 import httpx
@@ -212,9 +213,10 @@ async def test_refusals_name_the_cause(api: httpx.AsyncClient) -> None:
 
         async def pulls_settled() -> bool:
             slow = (await refused("slow"))[1]
-            return "pull failed" in (await refused("bad"))[1] and re.search(
-                r"o: pull at [1-9]\d? %$", slow
-            ) is not None
+            return (
+                "pull failed" in (await refused("bad"))[1]
+                and re.search(r"o: pull at [1-9]\d? %$", slow) is not None
+            )
 
         await eventually(pulls_settled)
         status, message = await refused("bad")
@@ -245,3 +247,100 @@ async def test_chain_endpoint_refuses_with_the_same_status_as_v1(api: httpx.Asyn
             assert response.status_code == status, response.text
             direct = await api.post("/v1/chat/completions", json=body)
             assert direct.status_code == status
+
+
+async def test_a_miss_re_observes_the_backends_before_it_fails(settings: Settings) -> None:
+    slow = msgspec.structs.replace(settings, reconcile_interval=3600)  # no cycle will come
+    fake = FakeOllama()
+    fake.add_model("m")
+    async with (
+        serve(fake) as served,
+        serve(create_app(slow), lifespan=True) as ours,
+        httpx.AsyncClient(base_url=ours.url, timeout=10) as api,
+    ):
+        g = await group(api, "g")
+        await declare_model(api, g, "m")
+        await declare_model(api, g, "n")  # not on the backend: its pull fails
+        await routable(api, await backend(api, g, served.url, "ollama", "o"), "m")
+        fake.add_model("n")  # pulled meanwhile (by another replica, or by hand)
+        assert (await complete(api, "n")).status_code == 200
+
+
+async def test_a_streaming_failure_leaves_no_request_counted_in_flight(
+    api: httpx.AsyncClient,
+) -> None:
+    first, second = FakeOllama(), FakeOllama()
+    first.add_model("m")
+    second.add_model("m")
+    async with serve(first) as a, serve(second) as b:
+        g = await group(api, "g")
+        await declare_model(api, g, "m")
+        await routable(api, await backend(api, g, a.url, "ollama", "first"), "m")
+        broken = [
+            {"role": "user", "content": "hi"},
+            {
+                "role": "assistant",
+                "content": "",
+                "tool_calls": [
+                    {"id": "c", "type": "function", "function": {"name": "f", "arguments": "{"}}
+                ],
+            },
+            {"role": "tool", "tool_call_id": "c", "content": "x"},
+        ]
+        body = {"model": "m", "messages": broken, "stream": True}
+        assert (await api.post("/v1/chat/completions", json=body)).status_code >= 400
+        await routable(api, await backend(api, g, b.url, "ollama", "second"), "m")
+        for _ in range(20):  # least in flight, random among equals: both are used
+            assert (await complete(api)).status_code == 200
+    assert chats(first) > 0
+    assert chats(second) > 0
+
+
+async def test_a_chain_stream_left_before_the_first_token_cancels_the_chain(
+    api: httpx.AsyncClient,
+) -> None:
+    fake = FakeOllama()
+    fake.add_model("m")
+    fake.chat.latency = 1.0
+    async with serve(fake) as served:
+        g = await group(api, "g")
+        await declare_model(api, g, "m")
+        await routable(api, await backend(api, g, served.url, "ollama", "o"), "m")
+        chain = {
+            "id": "c",
+            "tasks": [
+                {
+                    "id": "answer",
+                    "handler": "model_execution",
+                    "execute_config": {"model": "m"},
+                    "transition": {"branches": [{"operator": "default", "goto": "end"}]},
+                }
+            ],
+        }
+        assert (await api.post("/taskchains", json=chain)).status_code == 201
+        body = {"model": "m", "messages": HELLO, "stream": True}
+        with pytest.raises(httpx.ReadTimeout):
+            await api.post("/openai/c/v1/chat/completions", json=body, timeout=0.3)
+        await asyncio.sleep(1.5)
+    assert fake.chat.sent == 0
+    assert fake.chat.abandoned == 1
+
+
+async def test_a_wrong_backend_url_shows_at_once_grouped_or_not(
+    api: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    url = f"http://127.0.0.1:{closed.getsockname()[1]}"  # bound, never listening: refused
+    closed.close()
+    created = await api.post(
+        "/backends", json={"name": "nowhere", "baseUrl": url, "type": "ollama"}
+    )
+    backend_id = created.json()["id"]
+
+    async def shown() -> bool:
+        return "connect" in str((await api.get(f"/backends/{backend_id}")).json().get("error"))
+
+    await eventually(shown)
+    assert any(r.levelname == "WARNING" and "nowhere" in r.getMessage() for r in caplog.records)
+    assert backend_id not in {s["id"] for s in (await api.get("/state")).json()}
