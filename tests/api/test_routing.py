@@ -344,3 +344,39 @@ async def test_a_wrong_backend_url_shows_at_once_grouped_or_not(
     await eventually(shown)
     assert any(r.levelname == "WARNING" and "nowhere" in r.getMessage() for r in caplog.records)
     assert backend_id not in {s["id"] for s in (await api.get("/state")).json()}
+
+
+async def test_a_finished_pull_is_routable_as_soon_as_the_queue_says_done(
+    settings: Settings,
+) -> None:
+    slow = msgspec.structs.replace(settings, reconcile_interval=3600, provider_timeout=3)
+    fake = FakeOllama()
+    fake.pullable["p"] = Pullable(steps=2)
+
+    async def silent(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await asyncio.sleep(10)  # accepts, never answers: a whole cycle takes the timeout
+        writer.close()
+
+    hanging = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = hanging.sockets[0].getsockname()[1]
+    async with (
+        hanging,
+        serve(fake) as served,
+        serve(create_app(slow), lifespan=True) as ours,
+        httpx.AsyncClient(base_url=ours.url, timeout=10) as api,
+    ):
+        g = await group(api, "g")
+        await declare_model(api, g, "p")
+        await backend(api, g, f"http://127.0.0.1:{port}", "ollama", "hanging")
+        await backend(api, g, served.url, "ollama", "o")
+
+        async def pulled() -> bool:
+            return "p:latest" in fake.models and not any(
+                job.get("status") in ("queued", "running")
+                for job in (await api.get("/queue")).json()
+            )
+
+        await eventually(pulled)
+        response = await complete(api, "p")
+        assert response.status_code == 200, response.text
+        hanging.close()
