@@ -8,10 +8,14 @@ from __future__ import annotations
 
 
 class Error(Exception):
-    """Base of every domain error; `param` names the input field at fault, if any."""
+    """Base of every domain error; `param` names the input field at fault, if any.
+
+    `code` is the envelope's code; None means the one of the status (see `KINDS`).
+    """
 
     status = 500
     retryable = False
+    code: str | None = None
 
     def __init__(self, message: str, *, param: str | None = None) -> None:
         super().__init__(message)
@@ -23,6 +27,12 @@ class NotFoundError(Error):
     """The addressed entity does not exist."""
 
     status = 404
+
+
+class ModelNotFoundError(NotFoundError):
+    """No model of that name is declared anywhere (clients do not retry a 404)."""
+
+    code = "model_not_found"
 
 
 class ConflictError(Error):
@@ -85,3 +95,38 @@ class TooLargeError(Error):
     """The request body is larger than we read."""
 
     status = 413
+
+
+KINDS = {
+    400: ("invalid_request_error", "bad_request"),
+    401: ("authentication_error", "unauthorized"),
+    403: ("authorization_error", "forbidden"),
+    404: ("invalid_request_error", "not_found"),
+    405: ("invalid_request_error", "method_not_allowed"),
+    409: ("invalid_request_error", "conflict"),
+    413: ("invalid_request_error", "request_too_large"),
+    415: ("invalid_request_error", "unsupported_media"),
+    422: ("invalid_request_error", "unprocessable_entity"),
+    429: ("rate_limit_error", "rate_limit_exceeded"),
+    500: ("api_error", "internal_error"),
+    502: ("api_error", "bad_gateway"),
+    503: ("api_error", "service_unavailable"),
+}
+INTERNAL = "internal server error"
+
+
+def envelope(
+    status: int, message: str, param: str | None = None, code: str | None = None
+) -> dict[str, dict[str, str | None]]:
+    """The OpenAI-style error body `{"error": {...}}`, for HTTP answers and stream events alike."""
+    kind, default_code = KINDS.get(status, ("api_error", "unknown_error"))
+    return {
+        "error": {"message": message, "type": kind, "code": code or default_code, "param": param}
+    }
+
+
+def envelope_of(exc: BaseException) -> dict[str, dict[str, str | None]]:
+    """The envelope of any exception: a domain error's own, a generic 500 for anything else."""
+    if isinstance(exc, Error):
+        return envelope(exc.status, exc.message, exc.param, exc.code)
+    return envelope(500, INTERNAL)

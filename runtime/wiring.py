@@ -46,6 +46,7 @@ from runtime.state import SnapshotHolder
 from runtime.state.drivers import Drivers
 from runtime.state.loop import ReconcileLoop
 from runtime.state.observe import Observer
+from runtime.state.refresh import Refresher
 from runtime.taskengine.executor import Executor
 
 P = ParamSpec("P")
@@ -90,13 +91,21 @@ def build_services(
     )
     hub = ProgressHub()
     snapshot = SnapshotHolder()
+    observer = Observer(drivers, timeout=settings.provider_timeout)
+    refresher = Refresher(db, observer, snapshot)
+
+    async def pulled(backend_id: str, done: bool) -> None:  # noqa: FBT001
+        if done:
+            await refresher.backend(backend_id)
+        changed()
+
     workers = [
         DownloadWorker(
             db,
             drivers,
             hub,
             policy=PullPolicy(lease=settings.pull_lease, backoff=settings.pull_backoff),
-            on_done=changed,
+            on_done=pulled,
         )
         for _ in range(settings.pull_workers)
     ]
@@ -110,13 +119,18 @@ def build_services(
     )
     reconcile = ReconcileLoop(
         db,
-        Observer(drivers, timeout=settings.provider_timeout),
+        observer,
         snapshot,
         downloads.enqueue,
         interval=settings.reconcile_interval,
         prune=settings.prune_models,
     )
-    resolver = Resolver(snapshot, Health(), random.Random())  # noqa: S311 - load spreading
+    resolver = Resolver(
+        snapshot,
+        Health(),
+        random.Random(),  # noqa: S311 - load spreading
+        recheck=refresher.model,
+    )
     gateway = ChatGateway(resolver, drivers)
     deliveries = Deliveries(max_depth=settings.trigger_depth, clock=lambda: datetime.now(UTC))
     bus = EventBus()

@@ -21,22 +21,6 @@ from runtime.api.auth import UNAUTHORIZED, authenticated
 log = logging.getLogger("runtime.api")
 _UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
 
-_KIND = {
-    400: ("invalid_request_error", "bad_request"),
-    401: ("authentication_error", "unauthorized"),
-    403: ("authorization_error", "forbidden"),
-    404: ("invalid_request_error", "not_found"),
-    405: ("invalid_request_error", "method_not_allowed"),
-    409: ("invalid_request_error", "conflict"),
-    413: ("invalid_request_error", "request_too_large"),
-    415: ("invalid_request_error", "unsupported_media"),
-    422: ("invalid_request_error", "unprocessable_entity"),
-    429: ("rate_limit_error", "rate_limit_exceeded"),
-    500: ("api_error", "internal_error"),
-    502: ("api_error", "bad_gateway"),
-    503: ("api_error", "service_unavailable"),
-}
-
 
 class ErrorBody(msgspec.Struct):
     """The inner object of the error envelope."""
@@ -53,14 +37,15 @@ class ErrorEnvelope(msgspec.Struct):
     error: ErrorBody
 
 
-def error_response(status: int, message: str, param: str | None = None) -> Response[ErrorEnvelope]:
-    kind, code = _KIND.get(status, ("api_error", "unknown_error"))
-    body = ErrorEnvelope(ErrorBody(message=message, type=kind, code=code, param=param))
+def error_response(
+    status: int, message: str, param: str | None = None, code: str | None = None
+) -> Response[ErrorEnvelope]:
+    body = msgspec.convert(errors.envelope(status, message, param, code), ErrorEnvelope)
     return Response(body, status_code=status)
 
 
 def _domain(_: Request[Any, Any, Any], exc: errors.Error) -> Response[ErrorEnvelope]:
-    return error_response(exc.status, exc.message, exc.param)
+    return error_response(exc.status, exc.message, exc.param, exc.code)
 
 
 def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[ErrorEnvelope]:
@@ -103,7 +88,7 @@ def _http(
 
 def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorEnvelope]:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(500, "internal server error")
+    return error_response(500, errors.INTERNAL)
 
 
 def exception_handlers(token: str = "") -> ExceptionHandlersMap:

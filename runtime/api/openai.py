@@ -13,6 +13,7 @@ from litestar.params import FromQuery
 from litestar.response import Stream
 
 from runtime.api.base import page_request
+from runtime.api.disconnect import unless_gone
 from runtime.execution import ChatGateway
 from runtime.registry import Model, ModelService
 
@@ -52,7 +53,7 @@ class OpenAIController(Controller):
         parsed = chat.parse(body)
         if parsed.stream:
             return Stream(
-                await chat.stream(parsed, body),
+                await unless_gone(request, chat.stream(parsed, body)),
                 media_type="text/event-stream",
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )

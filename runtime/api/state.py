@@ -37,4 +37,4 @@ class StateController(Controller):
 
     @get("/state")
     async def list_state(self, snapshot: NamedDependency[SnapshotHolder]) -> list[BackendStateOut]:
-        return [BackendStateOut.from_domain(state) for state in snapshot.states()]
+        return [BackendStateOut.from_domain(state) for state in snapshot.grouped()]

@@ -13,6 +13,7 @@ from litestar.response import Stream
 
 from runtime import errors
 from runtime.api.base import page_request
+from runtime.api.disconnect import unless_gone
 from runtime.api.openai import ModelListOut
 from runtime.execution.chains import ChainChat, ChainRunner
 from runtime.registry import ModelService
@@ -60,8 +61,9 @@ class ChainChatController(Controller):
         chain_chat: NamedDependency[ChainChat],
         stack_trace: StackTrace = None,
     ) -> Response[bytes] | Stream:
-        answer = await chain_chat.answer(
-            chain_id, await request.body(), stack_trace=stack_trace in ("true", "True")
+        body = await request.body()
+        answer = await unless_gone(
+            request, chain_chat.answer(chain_id, body, stack_trace=stack_trace in ("true", "True"))
         )
         if isinstance(answer, dict):
             return Response(msgspec.json.encode(answer), media_type=MediaType.JSON)

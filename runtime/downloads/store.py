@@ -170,3 +170,9 @@ async def remove_model(session: AsyncSession, model: str) -> list[str]:
 async def list_jobs(session: AsyncSession) -> list[PullJob]:
     rows = await session.scalars(select(PullJobRow).order_by(PullJobRow.created_at))
     return [_job(row) for row in rows]
+
+
+async def list_model_jobs(session: AsyncSession, names: list[str]) -> list[PullJob]:
+    """The jobs of a model under any of its names (`m` and `m:latest`)."""
+    rows = await session.scalars(select(PullJobRow).where(PullJobRow.model.in_(names)))
+    return [_job(row) for row in rows]

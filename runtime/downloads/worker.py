@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from runtime import errors
@@ -23,6 +23,7 @@ from runtime.registry.types import Backend
 
 log = logging.getLogger("runtime.downloads")
 Clock = Callable[[], datetime]
+OnDone = Callable[[str, bool], Awaitable[None]]  # (backend id, pulled): after each pull ends
 
 
 class PullPolicy:
@@ -47,7 +48,7 @@ class DownloadWorker:
         hub: ProgressHub,
         *,
         policy: PullPolicy,
-        on_done: Callable[[], None] = lambda: None,
+        on_done: OnDone | None = None,
         clock: Clock = lambda: datetime.now(UTC),
     ) -> None:
         self._db = db
@@ -121,11 +122,12 @@ class DownloadWorker:
         except errors.Error as exc:
             await self._settle_failure(job, exc)
             return
+        if self._on_done is not None:  # routable before the job is reported done
+            await self._on_done(job.backend_id, True)  # noqa: FBT003
         async with self._db.transaction() as session:
             await store.finish(session, job)
         self._hub.publish(Progress(status="success", model=job.model, base_url=job.base_url))
         log.info("pulled %s onto %s", job.model, job.base_url)
-        self._on_done()
 
     async def _renew(self, job: PullJob, report: Progress) -> bool:
         async with self._db.transaction() as session:
@@ -156,7 +158,8 @@ class DownloadWorker:
         self._hub.publish(
             Progress(status=f"error: {exc.message}", model=job.model, base_url=job.base_url)
         )
-        self._on_done()
+        if self._on_done is not None:
+            await self._on_done(job.backend_id, False)  # noqa: FBT003
 
 
 class DownloadLoop:

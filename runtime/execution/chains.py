@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -86,7 +87,7 @@ class ChainChat:
                 chain, request, DataType.OPENAI_CHAT, on_delta=on_delta
             )
         except ChainError as exc:
-            raise errors.InvalidInputError(f"chain execution failed: {exc.message}") from exc
+            raise _failure(exc) from exc
 
     def _response(self, result: RunResult) -> OpenAIChatResponse:
         output = result.output
@@ -137,7 +138,11 @@ class ChainChat:
                 await queue.put(None)
 
         task = asyncio.ensure_future(run())
-        first = await queue.get()
+        try:
+            first = await queue.get()
+        except BaseException:  # the client left before the first token: stop the chain
+            await _stop(task)
+            raise
         if first is None:  # nothing streamed: the chain has finished (or failed) already
             result = await task
             return self._whole(result, ids)
@@ -184,7 +189,30 @@ class ChainChat:
             yield _sse(final_chunk(*ids, reason))
             yield _DONE
         finally:
-            if not task.done():  # the client went away: stop the chain
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, errors.Error):
-                    await task
+            await _stop(task)  # when the client went away, the chain is still running
+
+
+async def _stop(task: asyncio.Future[RunResult]) -> None:
+    if not task.done():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, errors.Error):
+            await task
+
+
+_ROUTING = (errors.UnavailableError, errors.UpstreamError, errors.ModelNotFoundError)
+
+
+def _failure(exc: ChainError) -> errors.Error:
+    """A failed chain as the caller sees it: a routing refusal keeps its status (as on /v1).
+
+    Anything else is the chain's input at fault (422).
+    """
+    message = f"chain execution failed: {exc.message}"
+    cause: BaseException | None = exc.__cause__
+    while cause is not None and not isinstance(cause, _ROUTING):
+        cause = cause.__cause__
+    if isinstance(cause, _ROUTING):
+        same = copy.copy(cause)
+        same.message, same.args = message, (message,)
+        return same
+    return errors.InvalidInputError(message)

@@ -5,9 +5,10 @@ Does network I/O through drivers; records every attempt's outcome in the routing
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TypeVar
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from typing import TypeVar, cast
 
 import msgspec
 
@@ -19,6 +20,7 @@ from runtime.routing import Capability, Resolver, Route, RouteRequest
 
 log = logging.getLogger("runtime.gateway")
 T = TypeVar("T")
+Stream = AsyncGenerator[bytes, None]
 
 
 class ChatGateway:
@@ -32,19 +34,19 @@ class ChatGateway:
     def parse(self, body: bytes) -> ChatRequest:
         return parse_chat(body)
 
-    def _routes(self, request: ChatRequest) -> list[Route]:
-        needs = {Capability.CHAT} | ({Capability.STREAM} if request.stream else set())
-        return self._resolver.routes(
+    async def _routes(self, request: ChatRequest) -> list[Route]:
+        # a chat-capable model streams: `canStream` is declared, never required
+        return await self._resolver.routes(
             RouteRequest(
                 model=request.model,
-                needs=frozenset(needs),
+                needs=frozenset({Capability.CHAT}),
                 min_context=estimated_tokens(request),
             )
         )
 
     async def complete(self, request: ChatRequest, body: bytes) -> bytes:
         """A whole `chat.completion`; raises the last error when every attempt failed."""
-        routes = self._routes(request)
+        routes = await self._routes(request)
         return await self.first_success(
             routes,
             lambda driver, route: driver.chat(Chat(request=request, body=body, model=route.model)),
@@ -73,45 +75,64 @@ class ChatGateway:
         raise failure
 
     async def stream(self, request: ChatRequest, body: bytes) -> AsyncIterator[bytes]:
-        """SSE bytes of the answer; the first chunk is already in hand when this returns."""
-        failure: errors.Error | None = None
-        for route in self._routes(request):
-            backend = route.backend.id
-            self._health.started(backend)
-            chunks = self._drivers(route.backend).stream_chat(
-                Chat(request=request, body=body, model=route.model)
-            )
-            try:
-                first = await anext(chunks)
-            except errors.Error as exc:
-                self._health.finished(backend)
-                if not exc.retryable:
-                    raise
-                failure = self._failed(route, exc)
-                continue
-            except StopAsyncIteration:
-                first = b""  # an empty stream; `_relay` still closes the books on it
-            return self._relay(route, first, chunks)
-        assert failure is not None  # noqa: S101 - routes() never returns an empty list
-        raise failure
+        """SSE bytes of the answer; the first chunk is already in hand when this returns.
+
+        A failure before the first byte raises (an HTTP error); after it, the stream ends with
+        an error event.
+        """
+        relay = self._relay(await self._routes(request), request, body)
+        try:
+            first = await anext(relay)
+        except StopAsyncIteration:
+            first = b""
+        except BaseException:
+            await relay.aclose()
+            raise
+        return _prepend(first, relay)
 
     async def _relay(
-        self, route: Route, first: bytes, chunks: AsyncIterator[bytes]
-    ) -> AsyncIterator[bytes]:
-        """Yield the stream; a failure after the first byte ends it with an error event."""
-        backend = route.backend.id
-        try:
-            if first:
-                yield first
-            async for chunk in chunks:
-                yield chunk
-        except errors.Error as exc:
-            self._failed(route, exc)
-            yield error_event(exc)
-        else:
-            self._health.succeeded(backend)
-        finally:
-            self._health.finished(backend)
+        self, routes: list[Route], request: ChatRequest, body: bytes
+    ) -> AsyncGenerator[bytes, None]:
+        """Each route in turn until one sends a byte; its stream then, to the end.
+
+        In-flight counts are kept by one try/finally per attempt, whatever ends it (an error of
+        any kind, the client leaving, cancellation), and the driver's stream is always closed.
+        """
+        failure: errors.Error | None = None
+        for route in routes:
+            backend = route.backend.id
+            self._health.started(backend)
+            sent = False
+            try:
+                chat = Chat(request=request, body=body, model=route.model)
+                opened = self._drivers(route.backend).stream_chat(chat)
+                async with contextlib.aclosing(cast(Stream, opened)) as chunks:
+                    async for chunk in chunks:
+                        sent = True
+                        yield chunk
+            except errors.Error as exc:
+                if not sent and exc.retryable:
+                    failure = self._failed(route, exc)
+                    continue
+                if not sent:
+                    raise
+                if exc.retryable:
+                    self._failed(route, exc)
+                yield error_event(exc)
+                return
+            except Exception as exc:
+                if not sent:
+                    raise
+                log.exception("stream of %s on %s broke off", route.model, route.backend.name)
+                yield error_event(exc)
+                return
+            else:
+                self._health.succeeded(backend)
+                return
+            finally:
+                self._health.finished(backend)
+        assert failure is not None  # noqa: S101 - routes() never returns an empty list
+        raise failure
 
     def _failed(self, route: Route, exc: errors.Error) -> errors.Error:
         cooldown = self._health.failed(route.backend.id)
@@ -125,14 +146,14 @@ class ChatGateway:
         return exc
 
 
-def error_event(exc: errors.Error) -> bytes:
-    """The SSE event that tells a streaming client the answer broke off."""
-    body = {
-        "error": {
-            "message": exc.message,
-            "type": "api_error",
-            "code": "upstream_error",
-            "param": None,
-        }
-    }
-    return b"data: " + msgspec.json.encode(body) + b"\n\n"
+async def _prepend(first: bytes, rest: Stream) -> AsyncIterator[bytes]:
+    async with contextlib.aclosing(rest):
+        if first:
+            yield first
+        async for chunk in rest:
+            yield chunk
+
+
+def error_event(exc: BaseException) -> bytes:
+    """The SSE event that ends a stream that broke off: the HTTP error envelope of `exc`."""
+    return b"data: " + msgspec.json.encode(errors.envelope_of(exc)) + b"\n\n"

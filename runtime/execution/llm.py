@@ -7,9 +7,10 @@ list is tried in order; a model nobody serves right now moves on to the next one
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar, cast
 
 import msgspec
 
@@ -180,9 +181,9 @@ class GatewayLlm:
             raise errors.BadRequestError(f"no model given and no default {kind} model configured")
         return [default.model]
 
-    def _routes(self, model: str, need: Capability, providers: list[str]) -> list[Route]:
+    async def _routes(self, model: str, need: Capability, providers: list[str]) -> list[Route]:
         provider = providers[0] if providers else None
-        return self._resolver.routes(
+        return await self._resolver.routes(
             RouteRequest(model=model, needs=frozenset({need}), provider=provider)
         )
 
@@ -191,7 +192,7 @@ class GatewayLlm:
         for model in models[:-1]:
             try:
                 return await call(model)
-            except errors.UnavailableError:
+            except (errors.UnavailableError, errors.ModelNotFoundError):
                 continue
         return await call(models[-1])
 
@@ -223,14 +224,15 @@ class GatewayLlm:
 
         model, chunks = await self._each_model(models, opened)
         assembled = _Assembly(model, names)
-        async for chunk in chunks:
-            for delta in assembled.feed(chunk):
-                yield delta
+        async with contextlib.aclosing(cast(AsyncGenerator[bytes, None], chunks)) as closing:
+            async for chunk in closing:
+                for delta in assembled.feed(chunk):
+                    yield delta
         yield assembled.result()
 
     async def prompt(self, call: PromptCall) -> str:
         async def one(model: str) -> str:
-            routes = self._routes(model, Capability.PROMPT, call.providers)
+            routes = await self._routes(model, Capability.PROMPT, call.providers)
             system = call.system_instruction or SYSTEM
             temperature = PROMPT_TEMPERATURE if call.temperature is None else call.temperature
             return await self._gateway.first_success(
@@ -242,7 +244,7 @@ class GatewayLlm:
 
     async def embed(self, call: EmbedCall) -> list[float]:
         async def one(model: str) -> list[float]:
-            routes = self._routes(model, Capability.EMBED, call.providers)
+            routes = await self._routes(model, Capability.EMBED, call.providers)
             return await self._gateway.first_success(
                 routes, lambda driver, route: driver.embed(route.model, call.text)
             )

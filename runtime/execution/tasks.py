@@ -38,7 +38,7 @@ class TaskService:
                 "no model given and no default task model (TASK_MODEL) configured",
                 param="model_name",
             )
-        routes = self._resolver.routes(
+        routes = await self._resolver.routes(
             RouteRequest(
                 model=name,
                 needs=frozenset({Capability.PROMPT}),
@@ -56,7 +56,7 @@ class TaskService:
             raise errors.InvalidInputError(
                 "embedding failed: no default embedding model (EMBED_MODEL) configured"
             )
-        routes = self._resolver.routes(
+        routes = await self._resolver.routes(
             RouteRequest(model=self.embed_model.model, needs=frozenset({Capability.EMBED}))
         )
         return await self._gateway.first_success(

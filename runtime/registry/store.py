@@ -117,3 +117,18 @@ async def delete_model_by_name(session: AsyncSession, name: str) -> None:
     result = await session.execute(delete(ModelRow).where(ModelRow.model == name))
     if getattr(result, "rowcount", 0) == 0:
         raise NotFoundError(f"model {name!r} not found")
+
+
+async def list_model_names(session: AsyncSession, limit: int) -> list[str]:
+    """The names of declared models, at most `limit` of them (for suggestions)."""
+    return list(await session.scalars(select(ModelRow.model).order_by(ModelRow.model).limit(limit)))
+
+
+async def list_all_backends(session: AsyncSession) -> list[Backend]:
+    """Every registered backend (the reconcile loop observes each one)."""
+    return [_backend(row) for row in await session.scalars(select(BackendRow))]
+
+
+async def find_model_names(session: AsyncSession, names: list[str]) -> list[str]:
+    """Which of these model names are declared."""
+    return list(await session.scalars(select(ModelRow.model).where(ModelRow.model.in_(names))))

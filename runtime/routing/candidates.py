@@ -27,7 +27,9 @@ def candidates(snapshot: Snapshot, request: RouteRequest) -> list[Route]:
     wanted = canonical(request.model)
     found = []
     for state in snapshot.backends.values():
-        if state.error or (request.provider and state.backend.type != request.provider):
+        if state.error or not state.groups:
+            continue
+        if request.provider and state.backend.type != request.provider:
             continue
         for pulled in state.pulled:
             caps = pulled.capabilities

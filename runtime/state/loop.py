@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 
@@ -14,10 +15,11 @@ from runtime import errors
 from runtime.affinity import store as affinity_store
 from runtime.background import wait_any
 from runtime.db import Database
+from runtime.registry import store as registry_store
 from runtime.state.observe import Observer
 from runtime.state.reconcile import plan
 from runtime.state.snapshot import SnapshotHolder
-from runtime.state.types import Declared, PullModel, RemoveModel, Snapshot
+from runtime.state.types import BackendState, Declared, PullModel, RemoveModel, Snapshot
 
 log = logging.getLogger("runtime.state")
 Enqueue = Callable[[list[tuple[str, str, str]]], Awaitable[int]]
@@ -55,24 +57,52 @@ class ReconcileLoop:
                 Declared(backend=backend, groups=groups, models=models)
                 for backend, groups, models in await affinity_store.list_declarations(session)
             ]
+            grouped = {item.backend.id for item in declared}
+            # backends in no group are observed too, so a wrong URL shows before it is grouped
+            declared += [
+                Declared(backend=backend, groups=frozenset(), models=())
+                for backend in await registry_store.list_all_backends(session)
+                if backend.id not in grouped
+            ]
+        since = time.monotonic()
         observed = await self._observer.observe(declared)
         states = {}
         pulls: list[tuple[str, str, str]] = []
         removals: list[RemoveModel] = []
         for item in declared:
-            state, actions = plan(item, observed[item.backend.id], prune=self._prune)
+            seen = observed[item.backend.id]
+            if not item.groups:  # nothing is declared for it: no pulls, no pruning, no routes
+                states[item.backend.id] = BackendState(
+                    backend=item.backend, groups=item.groups, models=(), pulled=(), error=seen.error
+                )
+                continue
+            state, actions = plan(item, seen, prune=self._prune)
             states[item.backend.id] = state
             for action in actions:
                 if isinstance(action, PullModel):
                     pulls.append((action.backend.id, action.backend.base_url, action.model))
                 else:
                     removals.append(action)
+        self._warn(states)
         snapshot = Snapshot(backends=states, taken_at=datetime.now(UTC))
-        self._holder.replace(snapshot)
+        self._holder.replace(snapshot, observed_since=since)
         if pulls:
             await self._enqueue(pulls)
         await asyncio.gather(*(self._remove(action) for action in removals))
         return snapshot
+
+    def _warn(self, states: dict[str, BackendState]) -> None:
+        """Log each backend's problem once, when it first shows or changes."""
+        for backend_id, state in states.items():
+            before = self._holder.backend(backend_id)
+            if state.error and (before is None or before.error != state.error):
+                log.warning(
+                    "backend %s (%s, %s) is unusable: %s",
+                    state.backend.name,
+                    state.backend.type.value,
+                    state.backend.base_url,
+                    state.error,
+                )
 
     async def _remove(self, action: RemoveModel) -> None:
         try:

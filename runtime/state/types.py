@@ -61,3 +61,22 @@ class RemoveModel(msgspec.Struct, frozen=True, kw_only=True):
 
     backend: Backend
     model: str
+
+
+class PullFact(msgspec.Struct, frozen=True, kw_only=True):
+    """Where the pull of a model onto one backend stands (from the download queue)."""
+
+    status: str
+    error: str = ""
+    total: int = 0
+    completed: int = 0
+
+
+class ModelFacts(msgspec.Struct, frozen=True, kw_only=True):
+    """What is known about a model nobody could serve: to say why, or to try again."""
+
+    model: str
+    declared: bool
+    states: tuple[BackendState, ...] = ()  # the backends sharing a group with the model
+    pulls: dict[str, PullFact] = msgspec.field(default_factory=dict)  # by backend id
+    similar: tuple[str, ...] = ()  # declared names close to `model` when it is not declared

@@ -108,6 +108,7 @@ class _Run:
         self.output: tuple[Any, DataType] = (value, data_type)
         self.state: list[CapturedStateUnit] = []
         self.client_tools: list[ToolSpec] = []
+        self.cause: Exception | None = None  # the last failed attempt's exception
         if isinstance(value, OpenAIChatRequest):
             self.client_tools = list(value.tools or [])
         self.hook_names = frozenset(
@@ -130,7 +131,7 @@ class _Run:
                         f"task {task.id} failed after {max(task.retry_on_failure, 0)} retries: "
                         f"{error}",
                         task,
-                    )
+                    ) from self.cause
                 self.output = (None, DataType.ANY)
                 target = task.transition.on_failure
             else:
@@ -213,8 +214,10 @@ class _Run:
                     outcome = await handler(self._context(task), value, data_type)
             except TimeoutError:
                 error = f"task {task.id}: timed out after {task.timeout}"
+                self.cause = None
             except Exception as exc:  # noqa: BLE001 - a failing handler is a failed attempt
                 error = f"task {task.id}: {exc}"
+                self.cause = exc
             self._record(task, (value, data_type, label), outcome, error, started)
             if outcome is not None:
                 return self._compose(task, outcome), ""

@@ -47,7 +47,8 @@ async def test_backend_detail_carries_empty_runtime_fields(client: Client) -> No
     body = detail.json()
     assert body["models"] == []
     assert body["pulledModels"] == []
-    assert "error" not in body
+    # nothing listens on its URL: once observed (grouped or not) that shows as its error
+    assert "error" not in body or "connect" in body["error"]
     assert body["createdAt"] == created["createdAt"]
     listed = (await client.get("/backends")).json()
     assert [b["id"] for b in listed] == [created["id"]]

@@ -133,12 +133,17 @@ async def test_temperature_max_tokens_and_stop_reach_the_backend(stack: Stack) -
         assert (body["temperature"], body["max_tokens"], body["stop"]) == (0.2, 17, ["END"])
 
 
-async def test_unknown_model_is_unavailable_and_says_what_was_searched(stack: Stack) -> None:
+async def test_a_model_declared_nowhere_is_not_found_with_close_names(stack: Stack) -> None:
     response = await stack.api.post("/v1/chat/completions", json={"model": "x", "messages": HELLO})
-    assert response.status_code == 503
+    assert response.status_code == 404
     error = response.json()["error"]
+    assert error["code"] == "model_not_found"
     assert "'x'" in error["message"]
     assert error["param"] == "model"
+    typo = await stack.api.post("/v1/chat/completions", json={"model": "mm", "messages": HELLO})
+    assert typo.status_code == 404
+    assert "did you mean 'm'" in typo.json()["error"]["message"]
+
 
 
 async def test_backend_dying_mid_stream_ends_with_an_error_event(stack: Stack) -> None:
@@ -149,7 +154,9 @@ async def test_backend_dying_mid_stream_ends_with_an_error_event(stack: Stack) -
         assert response.status_code == 200
         events = [line async for line in response.aiter_lines() if line.startswith("data: ")]
     assert events[-1] != "data: [DONE]"
-    assert msgspec.json.decode(events[-1][6:])["error"]["code"] == "upstream_error"
+    error = msgspec.json.decode(events[-1][6:])["error"]
+    # the envelope of the error as HTTP would carry it: the connection broke, a 503
+    assert (error["type"], error["code"]) == ("api_error", "service_unavailable")
 
 
 async def test_client_going_away_cancels_the_upstream_stream(stack: Stack) -> None:

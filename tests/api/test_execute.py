@@ -75,12 +75,13 @@ async def test_execute_with_empty_prompt_is_a_bad_request(
         assert response.json()["error"]["param"] == "prompt"
 
 
-async def test_execute_with_an_unknown_model_is_unavailable(
+async def test_execute_with_a_model_declared_nowhere_is_not_found(
     api: tuple[httpx.AsyncClient, FakeOllama],
 ) -> None:
     client, _ = api
     response = await client.post("/execute", json={"prompt": "x", "model_name": "nosuch"})
-    assert response.status_code == 503
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == "model_not_found"
 
 
 async def test_embed_returns_the_vector_of_the_embedding_model(
