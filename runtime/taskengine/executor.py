@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -36,6 +37,7 @@ from runtime.taskengine.types import (
     RunResult,
     StepError,
     StepLimitError,
+    domain_cause,
 )
 from runtime.taskengine.validate import validate_chain
 
@@ -108,7 +110,6 @@ class _Run:
         self.output: tuple[Any, DataType] = (value, data_type)
         self.state: list[CapturedStateUnit] = []
         self.client_tools: list[ToolSpec] = []
-        self.cause: Exception | None = None  # the last failed attempt's exception
         if isinstance(value, OpenAIChatRequest):
             self.client_tools = list(value.tools or [])
         self.hook_names = frozenset(
@@ -118,20 +119,23 @@ class _Run:
             for hook in task.execute_config.hooks
         )
 
-    def fail(self, message: str, task: TaskDefinition) -> ChainError:
-        return ChainError(message, task_id=task.id, state=self.state)
+    def fail(
+        self, message: str, task: TaskDefinition, cause: BaseException | None = None
+    ) -> ChainError:
+        return ChainError(message, task_id=task.id, state=self.state, cause=cause)
 
     async def execute(self) -> RunResult:
         task = self.chain.tasks[0]
         for _ in range(self.executor.max_steps):
-            outcome, error = await self._attempts(task)
+            outcome, error, cause = await self._attempts(task)
             if outcome is None:
                 if not task.transition.on_failure:
                     raise self.fail(
                         f"task {task.id} failed after {max(task.retry_on_failure, 0)} retries: "
                         f"{error}",
                         task,
-                    ) from self.cause
+                        cause,
+                    ) from cause
                 self.output = (None, DataType.ANY)
                 target = task.transition.on_failure
             else:
@@ -200,28 +204,38 @@ class _Run:
             on_delta=self.on_delta if task.id in self.streamed else None,
         )
 
-    async def _attempts(self, task: TaskDefinition) -> tuple[Outcome | None, str]:
-        """Run the task up to `retry_on_failure + 1` times; the outcome or the last error."""
+    async def _attempts(
+        self, task: TaskDefinition
+    ) -> tuple[Outcome | None, str, BaseException | None]:
+        """Run the task up to `retry_on_failure + 1` times; the outcome, or the last error.
+
+        An error that says it is not worth retrying (an invalid input) ends the attempts;
+        attempts are spaced by a jittered, doubling, bounded backoff.
+        """
         value, data_type, label = self._input_of(task)
         timeout = parse_duration(task.timeout) if task.timeout else None
         handler = HANDLERS[HandlerKind(task.handler)]
         error = ""
-        for _ in range(max(task.retry_on_failure, 0) + 1):
+        cause: BaseException | None = None
+        for attempt in range(max(task.retry_on_failure, 0) + 1):
+            if attempt:
+                await asyncio.sleep(retry_delay(attempt))
             started = time.perf_counter()
             outcome: Outcome | None = None
             try:
                 async with asyncio.timeout(timeout):
                     outcome = await handler(self._context(task), value, data_type)
-            except TimeoutError:
-                error = f"task {task.id}: timed out after {task.timeout}"
-                self.cause = None
+            except TimeoutError as exc:
+                error, cause = f"task {task.id}: timed out after {task.timeout}", exc
             except Exception as exc:  # noqa: BLE001 - a failing handler is a failed attempt
-                error = f"task {task.id}: {exc}"
-                self.cause = exc
+                error, cause = f"task {task.id}: {exc}", exc
             self._record(task, (value, data_type, label), outcome, error, started)
             if outcome is not None:
-                return self._compose(task, outcome), ""
-        return None, error
+                return self._compose(task, outcome), "", None
+            found = domain_cause(cause)
+            if found is not None and not found.retryable:
+                break
+        return None, error, cause
 
     def _compose(self, task: TaskDefinition, outcome: Outcome) -> Outcome:
         if task.compose is None:
@@ -264,3 +278,8 @@ class _Run:
                 input_var=label,
             )
         )
+
+
+def retry_delay(attempt: int) -> float:
+    """Seconds before retry `attempt` (1, 2, ...): 0.1 s doubling up to 2 s, with full jitter."""
+    return random.uniform(0, min(0.1 * 2 ** (attempt - 1), 2.0))  # noqa: S311 - not crypto

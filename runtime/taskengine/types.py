@@ -39,17 +39,35 @@ class RunResult(msgspec.Struct):
     state: list[CapturedStateUnit]
 
 
+def domain_cause(exc: BaseException | None) -> errors.Error | None:
+    """The domain error behind `exc` (a handler's own error wraps the one it met), if any."""
+    while exc is not None and not isinstance(exc, errors.Error):
+        exc = exc.__cause__
+    return exc
+
+
 class ChainError(errors.Error):
     """The chain failed at run time; `state` holds the trace up to the failure."""
 
     status = 500
 
     def __init__(
-        self, message: str, *, task_id: str = "", state: list[CapturedStateUnit] | None = None
+        self,
+        message: str,
+        *,
+        task_id: str = "",
+        state: list[CapturedStateUnit] | None = None,
+        cause: BaseException | None = None,
     ) -> None:
         super().__init__(message)
         self.task_id = task_id
         self.state = state or []
+        cause = domain_cause(cause)
+        # no backend, a failing backend, a limit: answered as the gateway answers them
+        if isinstance(
+            cause, errors.UnavailableError | errors.UpstreamError | errors.LimitExceededError
+        ):
+            self.status, self.retryable, self.param = cause.status, cause.retryable, cause.param
 
 
 class StepLimitError(ChainError):

@@ -206,3 +206,33 @@ async def test_unknown_input_type_is_a_bad_request(input_type: str) -> None:
 async def test_malformed_chat_history_input_is_a_bad_request() -> None:
     with pytest.raises(errors.BadRequestError, match="failed to convert to ChatHistory"):
         await executor().run(chain(task("t1", "noop")), {"messages": 3}, "chat_history")
+
+
+class FailingLlm(ScriptedLlm):
+    """Every prompt fails with `error`."""
+
+    def __init__(self, error: errors.Error) -> None:
+        super().__init__()
+        self.error = error
+
+    async def prompt(self, call: Any) -> str:
+        self.prompt_calls.append(call)
+        raise self.error
+
+
+async def test_an_invalid_input_is_not_retried() -> None:
+    llm = FailingLlm(errors.InvalidInputError("the prompt is unusable"))
+    spec = task("t1", "raw_string", prompt_template="{{.input}}", retry_on_failure=3)
+    with pytest.raises(ChainError) as info:
+        await executor(llm).run(chain(spec), "q", "string")
+    assert len(llm.prompt_calls) == 1
+    assert info.value.status == 500  # a chain failure, not the input's 422
+
+
+async def test_a_retryable_failure_is_retried_and_answered_as_its_cause() -> None:
+    llm = FailingLlm(errors.UnavailableError("no backend right now"))
+    spec = task("t1", "raw_string", prompt_template="{{.input}}", retry_on_failure=2)
+    with pytest.raises(ChainError) as info:
+        await executor(llm).run(chain(spec), "q", "string")
+    assert len(llm.prompt_calls) == 3
+    assert (info.value.status, info.value.retryable) == (503, True)
