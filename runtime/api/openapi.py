@@ -43,7 +43,7 @@ SECURITY_SCHEMES: dict[str, Any] = {
         "description": "The configured API token as `Authorization: Bearer <token>`.",
     },
 }
-_REQUIREMENT = [{"ApiKey": []}, {"Bearer": []}]
+_REQUIREMENT: list[dict[str, list[str]]] = [{"ApiKey": []}, {"Bearer": []}]
 
 _MEANING = {
     400: "The request is malformed (invalid JSON, a bad parameter).",
