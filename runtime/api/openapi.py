@@ -48,7 +48,7 @@ _REQUIREMENT: list[dict[str, list[str]]] = [{"ApiKey": []}, {"Bearer": []}]
 _MEANING = {
     400: "The request is malformed (invalid JSON, a bad parameter).",
     401: "Missing or invalid API key (only when a token is configured).",
-    403: "The entity may not be changed (a built-in group).",
+    403: "The entity may not be changed (a built-in group or model).",
     404: "The addressed entity (or model, or chain) does not exist.",
     409: "The change clashes with stored state (a duplicate name).",
     413: "The request body is larger than the server reads.",

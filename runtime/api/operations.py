@@ -82,7 +82,7 @@ OPERATIONS: dict[str, Doc] = {
     "GET /groups/{group_id}": Doc("Get a group"),
     "PUT /groups/{group_id}": Doc("Update a group", (403, 409)),
     "DELETE /groups/{group_id}": Doc("Delete a group", (403,)),
-    "GET /hooks/remote": Doc("List remote hooks"),
+    "GET /hooks/remote": Doc("List remote hooks", (404,)),  # a malformed limit, as the reference
     "POST /hooks/remote": Doc("Register a remote hook", _WRITE),
     "GET /hooks/remote/{hook_id}": Doc("Get a remote hook"),
     "PUT /hooks/remote/{hook_id}": Doc("Update a remote hook", (409,)),
@@ -101,13 +101,15 @@ OPERATIONS: dict[str, Doc] = {
     "DELETE /mapping": Doc("Delete an event mapping", (404,)),
     "POST /sync": Doc("Reload the event mappings now"),
     "POST /model-affinity/{group_id}/models/{model_id}": Doc("Add a model to a group", (409,)),
-    "DELETE /model-affinity/{group_id}/models/{model_id}": Doc("Remove a model from a group"),
+    "DELETE /model-affinity/{group_id}/models/{model_id}": Doc(
+        "Remove a model from a group", (403,)
+    ),
     "GET /model-affinity/{group_id}/models": Doc("List the models of a group"),
     "GET /model-affinity/{group_id}/groups": Doc("List the groups a model belongs to"),
     "GET /models": Doc("List declared models"),
     "POST /models": Doc("Declare a model", _WRITE),
-    "DELETE /models/{model}": Doc("Delete a declared model"),
-    "PUT /models/{model_id}": Doc("Update a declared model", (409,)),
+    "DELETE /models/{model}": Doc("Delete a declared model", (403,)),
+    "PUT /models/{model_id}": Doc("Update a declared model", (403, 409)),
     "POST /v1/chat/completions": Doc(
         "Create an OpenAI chat completion, routed by model",
         _LLM,
