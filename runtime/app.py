@@ -13,12 +13,11 @@ import httpx
 from litestar import Litestar
 from litestar.di import Provide
 from litestar.middleware import DefineMiddleware
-from litestar.openapi import OpenAPIConfig
 
-from runtime import __version__
 from runtime.affinity.seed import seed
 from runtime.api import CONTROLLERS
 from runtime.api.auth import token_guard
+from runtime.api.docs import docs_assets, openapi_config
 from runtime.api.errors import exception_handlers
 from runtime.api.media import require_json, yaml_bodies
 from runtime.background import Background
@@ -64,13 +63,13 @@ def create_app(settings: Settings) -> Litestar:
     if settings.api_token:
         middleware.insert(0, DefineMiddleware(token_guard(settings.api_token)))
     return Litestar(
-        route_handlers=CONTROLLERS,
+        route_handlers=[*CONTROLLERS, docs_assets()],
         dependencies=provide(services),
         exception_handlers=exception_handlers(settings.api_token),
         before_request=require_json,
         middleware=middleware,
         lifespan=[lifespan],
-        openapi_config=OpenAPIConfig(title="llm-runtime", version=__version__, path="/schema"),
+        openapi_config=openapi_config(secured=bool(settings.api_token)),
         debug=settings.debug,
     )
 

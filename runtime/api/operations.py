@@ -1,0 +1,143 @@
+"""What the OpenAPI document says about each operation beyond what Litestar infers.
+
+One line of text per operation, the error statuses its service can raise on top of those
+`runtime.api.openapi` derives from its inputs, and the bodies read by hand. Pure data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Doc:
+    """One operation: its summary, its extra error statuses, and what it reads or streams.
+
+    `body` and `answer` name a schema in `runtime.api.openapi.SHAPES` for routes that read
+    or write raw bytes; `stream` marks a `text/event-stream` answer (always or on request).
+    """
+
+    summary: str
+    errors: tuple[int, ...] = ()
+    body: str | None = None
+    answer: str | None = None
+    stream: bool = False
+
+
+_WRITE = (409, 429)  # a duplicate name, a row cap reached
+_LLM = (404, 502, 503)  # unknown model or chain, a backend's bad answer, nobody can serve it
+
+OPERATIONS: dict[str, Doc] = {
+    "POST /backend-affinity/{group_id}/backends/{backend_id}": Doc(
+        "Add a backend to a group", (404, 409)
+    ),
+    "DELETE /backend-affinity/{group_id}/backends/{backend_id}": Doc(
+        "Remove a backend from a group"
+    ),
+    "GET /backend-affinity/{group_id}/groups": Doc("List the groups a backend belongs to"),
+    "GET /backend-affinity/{group_id}/backends": Doc("List the backends of a group"),
+    "GET /backends": Doc("List backends with their observed state"),
+    "POST /backends": Doc("Register a backend", _WRITE),
+    "GET /backends/{backend_id}": Doc("Get a backend with its observed state"),
+    "PUT /backends/{backend_id}": Doc("Update a backend", (409,)),
+    "DELETE /backends/{backend_id}": Doc("Delete a backend"),
+    "POST /openai/{chain_id}/v1/chat/completions": Doc(
+        "Answer an OpenAI chat request with a stored chain",
+        _LLM,
+        body="ChatCompletionRequest",
+        answer="ChatCompletion",
+        stream=True,
+    ),
+    "GET /openai/{chain_id}/v1/models": Doc("List models in OpenAI's format (chain route)"),
+    "GET /taskchains/{chain_id}": Doc("Get a task chain", answer="ChainDefinition"),
+    "PUT /taskchains/{chain_id}": Doc(
+        "Replace a task chain", body="ChainDefinition", answer="ChainDefinition"
+    ),
+    "DELETE /taskchains/{chain_id}": Doc("Delete a task chain"),
+    "GET /taskchains": Doc("List task chains", answer="ChainList"),
+    "POST /taskchains": Doc(
+        "Create or replace a task chain", _WRITE, body="ChainDefinition", answer="ChainDefinition"
+    ),
+    "POST /events": Doc("Append a domain event", (409,)),
+    "GET /events/type": Doc("List events of one type in a time range"),
+    "DELETE /events/type": Doc("Delete the events of one type"),
+    "GET /events/types": Doc("List the event types seen"),
+    "GET /events/aggregate": Doc("List the events of one aggregate"),
+    "GET /events/source": Doc("List the events from one source"),
+    "GET /events/stream/{event_type}": Doc("Stream new events of one type", stream=True),
+    "POST /embed": Doc("Embed a text with the default embedding model", _LLM),
+    "POST /execute": Doc("Answer one prompt with the default task model", _LLM),
+    "GET /defaultmodel": Doc("Get the default embedding model"),
+    "POST /executor/sync": Doc("Reload the function triggers now"),
+    "GET /functions": Doc("List functions"),
+    "POST /functions": Doc("Create a function (its code is compile-checked)", _WRITE),
+    "GET /functions/{name}": Doc("Get a function"),
+    "PUT /functions/{name}": Doc("Update a function"),
+    "DELETE /functions/{name}": Doc("Delete a function"),
+    "GET /functions/{name}/runs": Doc("List a function's recent runs"),
+    "GET /group-by-name/{name}": Doc("Get a group by name"),
+    "GET /group-by-purpose/{purpose}": Doc("List the groups of one purpose"),
+    "GET /groups": Doc("List groups"),
+    "POST /groups": Doc("Create a group", _WRITE),
+    "GET /groups/{group_id}": Doc("Get a group"),
+    "PUT /groups/{group_id}": Doc("Update a group", (403, 409)),
+    "DELETE /groups/{group_id}": Doc("Delete a group", (403,)),
+    "GET /hooks/remote": Doc("List remote hooks", (404,)),  # a malformed limit, as the reference
+    "POST /hooks/remote": Doc("Register a remote hook", _WRITE),
+    "GET /hooks/remote/{hook_id}": Doc("Get a remote hook"),
+    "PUT /hooks/remote/{hook_id}": Doc("Update a remote hook", (409,)),
+    "DELETE /hooks/remote/{hook_id}": Doc("Delete a remote hook"),
+    "GET /hooks/remote/by-name/{name}": Doc("Get a remote hook by name"),
+    "GET /hooks/schemas": Doc("List the tool schemas of every hook", (502, 503)),
+    "GET /raw-events": Doc("List raw payloads in a time range"),
+    "POST /raw-events": Doc("Store a raw payload"),
+    "GET /raw-events/{nid}": Doc("Get a raw payload by number"),
+    "POST /ingest": Doc("Ingest a payload through its mapping", (404,), body="AnyJson"),
+    "POST /replay": Doc("Replay a stored raw payload through its mapping", (404,)),
+    "GET /mappings": Doc("List event mappings"),
+    "POST /mappings": Doc("Create an event mapping", _WRITE),
+    "GET /mapping": Doc("Get an event mapping by path", (404,)),
+    "PUT /mapping": Doc("Update an event mapping", (404,)),
+    "DELETE /mapping": Doc("Delete an event mapping", (404,)),
+    "POST /sync": Doc("Reload the event mappings now"),
+    "POST /model-affinity/{group_id}/models/{model_id}": Doc("Add a model to a group", (409,)),
+    "DELETE /model-affinity/{group_id}/models/{model_id}": Doc(
+        "Remove a model from a group", (403,)
+    ),
+    "GET /model-affinity/{group_id}/models": Doc("List the models of a group"),
+    "GET /model-affinity/{group_id}/groups": Doc("List the groups a model belongs to"),
+    "GET /models": Doc("List declared models"),
+    "POST /models": Doc("Declare a model", _WRITE),
+    "DELETE /models/{model}": Doc("Delete a declared model", (403,)),
+    "PUT /models/{model_id}": Doc("Update a declared model", (403, 409)),
+    "POST /v1/chat/completions": Doc(
+        "Create an OpenAI chat completion, routed by model",
+        _LLM,
+        body="ChatCompletionRequest",
+        answer="ChatCompletion",
+        stream=True,
+    ),
+    "GET /v1/models": Doc("List models in OpenAI's format"),
+    "GET /openai/v1/models": Doc("List models in OpenAI's format (alias)"),
+    "POST /providers/{provider_type}/configure": Doc("Configure a cloud provider's key"),
+    "GET /providers/{provider_type}/config": Doc("Get a cloud provider's configuration"),
+    "DELETE /providers/{provider_type}/config": Doc("Delete a cloud provider's configuration"),
+    "GET /providers/{provider_type}/status": Doc("Tell whether a cloud provider is configured"),
+    "GET /providers/configs": Doc("List cloud provider configurations"),
+    "DELETE /queue/cancel": Doc("Cancel model downloads by backend URL or model"),
+    "GET /queue": Doc("List the model download queue"),
+    "DELETE /queue/{model}": Doc("Remove a model's downloads from the queue"),
+    "GET /queue/inProgress": Doc("Stream model download progress", stream=True),
+    "GET /state": Doc("Get the observed state of every backend"),
+    "GET /supported": Doc("List the supported hook types"),
+    "GET /health": Doc("Tell that the process is alive"),
+    "GET /version": Doc("Get the version and identity of this process"),
+    "POST /tasks": Doc("Run a chain given in the request", _LLM),
+    "GET /event-triggers": Doc("List event triggers"),
+    "POST /event-triggers": Doc("Create an event trigger", (*_WRITE, 404)),
+    "GET /event-triggers/{name}": Doc("Get an event trigger"),
+    "PUT /event-triggers/{name}": Doc("Update an event trigger"),
+    "DELETE /event-triggers/{name}": Doc("Delete an event trigger"),
+    "GET /event-triggers/event-type/{event_type}": Doc("List the triggers of one event type"),
+    "GET /event-triggers/function/{function}": Doc("List the triggers of one function"),
+}
