@@ -64,6 +64,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     hook_schema_ttl: float = 30.0
     # HTTP_PROXY & co. by scheme ("http", "https", "all", "no"); values may hold credentials
     proxies: dict[str, str] = msgspec.field(default_factory=dict)
+    # what a sandbox worker process inherits: enough to start Python, never a secret
+    sandbox_environment: dict[str, str] = msgspec.field(default_factory=dict)
     chains_dir: str = "chains"
     log_level: LogLevel = "INFO"
     debug: bool = False
@@ -104,11 +106,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             function_runs_kept=reader.integer("RUNTIME_FUNCTION_RUNS_KEPT", 1000, low=1),
             hook_schema_ttl=reader.seconds("RUNTIME_HOOK_SCHEMA_TTL", 30.0),
             proxies=reader.proxies(),
+            sandbox_environment={k: env[k] for k in _SANDBOX_PASSED_ON if k in env},
             trigger_depth=reader.integer("RUNTIME_TRIGGER_DEPTH", 8, low=0, high=1000),
             chain_step_limit=reader.integer("RUNTIME_CHAIN_STEP_LIMIT", 64, low=1, high=100_000),
             chains_dir=reader.text("RUNTIME_CHAINS_DIR", "chains"),
             log_level=reader.log_level("RUNTIME_LOG_LEVEL"),
         )
+
+
+_SANDBOX_PASSED_ON = ("PATH", "PYTHONPATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "HOME")
 
 
 def normalise_database_url(url: str) -> str:

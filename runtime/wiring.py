@@ -207,7 +207,7 @@ def _functions(
     )
     # at least one process per dispatch worker: a run never waits for a process past its lease
     processes = max(settings.function_processes, settings.function_workers)
-    sandbox = Sandbox(limits, processes=processes)
+    sandbox = Sandbox(limits, processes=processes, environment=settings.sandbox_environment)
     policy = RunPolicy(
         attempts=settings.function_attempts,
         backoff=settings.function_backoff,

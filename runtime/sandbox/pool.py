@@ -17,7 +17,7 @@ import signal
 import sys
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager, suppress
 from typing import Any
 
@@ -142,6 +142,7 @@ class Sandbox:
         max_runs: int = 10_000,
         grace: float = 2.0,
         spawn_timeout: float = 10.0,
+        environment: Mapping[str, str] | None = None,
     ) -> None:
         self.limits = limits
         self._slots = asyncio.Semaphore(processes)
@@ -155,6 +156,7 @@ class Sandbox:
         self._chores: set[asyncio.Task[None]] = set()
         self._ids = itertools.count(1)
         self._closed = False
+        self._environment = environment or {}  # the workers' whole environment
 
     @property
     def longest(self) -> float:
@@ -256,7 +258,7 @@ class Sandbox:
             limits,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
-            env=_worker_environment(),
+            env=dict(self._environment),
             start_new_session=True,  # a terminal's or a unit's signals are for the server
         )
         worker = _Worker(process)
@@ -339,14 +341,6 @@ class Sandbox:
 def answers(message: Outcome | Done | Checked, request: Run | Check) -> bool:
     """A failure (always about the request in hand), or the answer to this very request."""
     return isinstance(message, Outcome) or message.id == request.id
-
-
-_PASSED_ON = ("PATH", "PYTHONPATH", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "HOME")
-
-
-def _worker_environment() -> dict[str, str]:
-    """What a worker needs to start Python; never the server's secrets or database URL."""
-    return {name: os.environ[name] for name in _PASSED_ON if name in os.environ}
 
 
 def _failed(status: RunStatus, error: str) -> Outcome:

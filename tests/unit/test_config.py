@@ -62,3 +62,15 @@ def test_default_models_come_from_their_variables() -> None:
 def test_bad_setting_names_the_variable(env: dict[str, str], variable: str) -> None:
     with pytest.raises(ConfigError, match=variable):
         Settings.from_env(env)
+
+
+def test_sandbox_workers_inherit_only_what_starts_python() -> None:
+    env = {
+        "PATH": "/usr/bin",
+        "LANG": "C.UTF-8",
+        "RUNTIME_SECRET_KEY": "k",
+        "DATABASE_URL": "postgresql://u:p@db/x",
+        "RUNTIME_API_TOKEN": "t",
+        "HTTPS_PROXY": "http://u:p@proxy:3128",
+    }
+    assert Settings.from_env(env).sandbox_environment == {"PATH": "/usr/bin", "LANG": "C.UTF-8"}
