@@ -145,7 +145,6 @@ async def test_a_model_declared_nowhere_is_not_found_with_close_names(stack: Sta
     assert "did you mean 'm'" in typo.json()["error"]["message"]
 
 
-
 async def test_backend_dying_mid_stream_ends_with_an_error_event(stack: Stack) -> None:
     stack.fake.chat.stream(["a", "b", "c", "d"])
     stack.fake.chat.die_after = 2
