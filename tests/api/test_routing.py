@@ -353,8 +353,9 @@ async def test_a_finished_pull_is_routable_as_soon_as_the_queue_says_done(
     fake = FakeOllama()
     fake.pullable["p"] = Pullable(steps=2)
 
-    async def silent(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await asyncio.sleep(10)  # accepts, never answers: a whole cycle takes the timeout
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while await reader.read(4096):  # accepts, never answers: a cycle takes the timeout
+            pass
         writer.close()
 
     hanging = await asyncio.start_server(silent, "127.0.0.1", 0)
@@ -379,4 +380,3 @@ async def test_a_finished_pull_is_routable_as_soon_as_the_queue_says_done(
         await eventually(pulled)
         response = await complete(api, "p")
         assert response.status_code == 200, response.text
-        hanging.close()
