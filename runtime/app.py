@@ -20,7 +20,8 @@ from runtime.affinity.seed import seed
 from runtime.api import CONTROLLERS
 from runtime.api.auth import token_guard
 from runtime.api.errors import exception_handlers
-from runtime.api.media import require_json, yaml_bodies
+from runtime.api.media import yaml_bodies
+from runtime.api.request import ApiRequest, check_input
 from runtime.background import Background
 from runtime.chainstore import chain_files
 from runtime.config import ConfigError, Settings
@@ -67,7 +68,8 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=CONTROLLERS,
         dependencies=provide(services),
         exception_handlers=exception_handlers(settings.api_token),
-        before_request=require_json,
+        before_request=check_input,
+        request_class=ApiRequest,
         middleware=middleware,
         lifespan=[lifespan],
         openapi_config=OpenAPIConfig(title="llm-runtime", version=__version__, path="/schema"),

@@ -12,8 +12,8 @@ from runtime import errors
 from runtime.paging import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 
 
-class ApiStruct(msgspec.Struct, rename="camel", forbid_unknown_fields=True, kw_only=True):
-    """Base of every request and response body: camelCase on the wire, unknown keys rejected."""
+class ApiStruct(msgspec.Struct, rename="camel", kw_only=True):
+    """Base of every request and response body: camelCase on the wire (see `runtime.decoding`)."""
 
 
 def literal(text: str, status_code: int = 200) -> Response[bytes]:

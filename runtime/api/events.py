@@ -20,7 +20,7 @@ AwareTime = Annotated[datetime, msgspec.Meta(tz=True)]
 Since = Annotated[str | None, QueryParameter(name="from")]
 
 
-class EventIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class EventIn(msgspec.Struct, kw_only=True):
     """Body of POST /events (snake_case, as the API reference spells it)."""
 
     id: str = ""

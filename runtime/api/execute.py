@@ -12,7 +12,7 @@ from litestar.params import JSONBody
 from runtime.execution.tasks import TaskService
 
 
-class ExecuteIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class ExecuteIn(msgspec.Struct, kw_only=True):
     """Body of POST /execute (snake_case, as the API reference spells it)."""
 
     prompt: str = ""
@@ -27,7 +27,7 @@ class ExecuteOut(msgspec.Struct):
     response: str
 
 
-class EmbedIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class EmbedIn(msgspec.Struct, kw_only=True):
     """Body of POST /embed."""
 
     text: str = ""

@@ -16,7 +16,7 @@ from runtime.api.events import EventController, Since, span
 from runtime.eventstore import IngestService, Mapping, RawEvent, TimeRange
 
 
-class MappingBody(msgspec.Struct, rename="camel", forbid_unknown_fields=True, kw_only=True):
+class MappingBody(msgspec.Struct, rename="camel", kw_only=True):
     """A mapping as the API reference spells it (`aggregateIDField`, `eventIDField`)."""
 
     path: str = ""
@@ -55,7 +55,7 @@ class RawEventOut(msgspec.Struct, kw_only=True):
         return cls(**msgspec.structs.asdict(raw))
 
 
-class RawEventIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class RawEventIn(msgspec.Struct, kw_only=True):
     """Body of POST /raw-events."""
 
     path: str = ""

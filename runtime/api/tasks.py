@@ -22,7 +22,7 @@ from runtime.taskengine.schema import decode_chain
 StackTrace = Annotated[str | None, QueryParameter(name="stackTrace")]
 
 
-class TaskIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class TaskIn(msgspec.Struct, kw_only=True):
     """Body of POST /tasks: the chain, its input and the input's type name."""
 
     input: Any = None
