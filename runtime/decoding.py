@@ -22,9 +22,9 @@ from runtime.nul import JSON_NUL, contains_nul
 T = TypeVar("T")
 MAX_DEPTH = 64
 
-# A plan rewrites one decoded value's keys to the wire names of its target type; it returns
-# the value itself when nothing had to change. `None` stands for "leave the value as it is".
-Plan = Callable[[Any], Any] | None
+# A plan rewrites one decoded value (at a depth) to the wire names of its target type and
+# checks its depth; it returns the value itself when nothing had to change.
+Plan = Callable[[Any, int], Any]
 _PATH = re.compile(r" - at `\$\.?([^`]*)`$")
 _MISSING = re.compile(r"^Object missing required field `([^`]+)`")
 
@@ -33,7 +33,6 @@ class Decoder(Generic[T]):
     """Decodes JSON text (or already decoded JSON values) into `T`, leniently about keys."""
 
     def __init__(self, target: type[T], *, label: str = "") -> None:
-        self._typed = msgspec.json.Decoder(target)
         self._target = target
         self._plan = _plan_for(mi.type_info(target), {})
         self._label = label
@@ -46,35 +45,25 @@ class Decoder(Generic[T]):
             raise errors.BadRequestError(f"invalid json: {exc}") from None
         except RecursionError:
             raise _too_deep() from None
-        normal = self._normalise(value, nul=JSON_NUL in body, brackets=_brackets(body))
-        try:
-            if normal is value:
-                return self._typed.decode(body or b"null")
-            return self._typed.decode(msgspec.json.encode(normal))
-        except msgspec.ValidationError as exc:
-            raise self._invalid(exc) from None
+        if JSON_NUL in body:
+            _refuse_nul(value)
+        return self._converted(self._plan(value, 0))
 
     def convert(self, value: Any) -> T:
-        """`decode` for a value already decoded (and checked for depth and NUL) as JSON."""
-        normal = value if self._plan is None else self._plan(value)
+        """`decode` for a value already decoded as JSON (a dict, a list, a scalar)."""
+        return self._converted(self._plan(value, 0))
+
+    def _converted(self, value: Any) -> T:
         try:
-            return msgspec.convert(normal, self._target)
+            return msgspec.convert(value, self._target)
         except msgspec.ValidationError as exc:
-            raise self._invalid(exc) from None
-
-    def _normalise(self, value: Any, *, nul: bool, brackets: int) -> Any:
-        if brackets > MAX_DEPTH or nul:
-            _scan(value, nul=nul)
-        return value if self._plan is None else self._plan(value)
-
-    def _invalid(self, exc: msgspec.ValidationError) -> errors.InvalidInputError:
-        text = str(exc)
-        prefix = f"{self._label}: " if self._label else ""
-        return errors.InvalidInputError(prefix + text, param=error_param(text))
+            text = str(exc)
+            prefix = f"{self._label}: " if self._label else ""
+            raise errors.InvalidInputError(prefix + text, param=error_param(text)) from None
 
 
 def decoder(target: type[T], label: str = "") -> Decoder[T]:
-    """The one decoder for a type (built once: plans and msgspec decoders are reused)."""
+    """The one decoder for a type (built once: plans are reused)."""
     return cast("Decoder[T]", _cached(cast("Any", target), label))
 
 
@@ -97,27 +86,17 @@ def _too_deep() -> errors.BadRequestError:
     return errors.BadRequestError(f"invalid json: nested deeper than {MAX_DEPTH} levels")
 
 
-def _brackets(body: bytes) -> int:
-    """An upper bound of the nesting depth, without a parse (`[` and `{` inside strings count)."""
-    return body.count(b"{") + body.count(b"[")
-
-
-def _scan(value: Any, *, nul: bool) -> None:
-    """Refuse nesting deeper than `MAX_DEPTH` and (when `nul`) NUL in any string or key."""
-    stack: list[tuple[Any, int]] = [(value, 1)]
+def _refuse_nul(value: Any) -> None:
+    stack = [value]
     while stack:
-        item, depth = stack.pop()
+        item = stack.pop()
         if isinstance(item, dict):
-            if depth > MAX_DEPTH:
-                raise _too_deep()
-            if nul and any(contains_nul(key) for key in item):
+            if any(contains_nul(key) for key in item):
                 raise _nul_error()
-            stack.extend((child, depth + 1) for child in item.values())
+            stack.extend(item.values())
         elif isinstance(item, list):
-            if depth > MAX_DEPTH:
-                raise _too_deep()
-            stack.extend((child, depth + 1) for child in item)
-        elif nul and isinstance(item, str) and contains_nul(item):
+            stack.extend(item)
+        elif isinstance(item, str) and contains_nul(item):
             raise _nul_error()
 
 
@@ -125,7 +104,54 @@ def _nul_error() -> errors.BadRequestError:
     return errors.BadRequestError("invalid input: NUL characters (\\u0000) are not accepted")
 
 
-def _plan_for(info: mi.Type, seen: dict[type, Any]) -> Plan:
+def _free(value: Any, depth: int) -> Any:
+    """A value of no fixed shape (`Any`): only its depth is checked."""
+    kind = type(value)
+    if kind is dict:
+        if depth >= MAX_DEPTH:
+            raise _too_deep()
+        for item in value.values():
+            if type(item) in _CONTAINERS:
+                _free(item, depth + 1)
+    elif kind is list:
+        if depth >= MAX_DEPTH:
+            raise _too_deep()
+        for item in value:
+            if type(item) in _CONTAINERS:
+                _free(item, depth + 1)
+    return value
+
+
+_CONTAINERS = frozenset({dict, list})
+
+
+def _scalar(value: Any, depth: int) -> Any:
+    """A value msgspec checks on its own (a container there is refused by its type)."""
+    return value
+
+
+def _raw(value: Any, depth: int) -> Any:
+    """`msgspec.Raw` fields (passed through untouched) hold their JSON text."""
+    return msgspec.Raw(msgspec.json.encode(_free(value, depth)))
+
+
+_SCALARS = (
+    mi.StrType
+    | mi.IntType
+    | mi.FloatType
+    | mi.BoolType
+    | mi.NoneType
+    | mi.DateTimeType
+    | mi.DateType
+    | mi.TimeType
+    | mi.EnumType
+    | mi.LiteralType
+    | mi.UUIDType
+    | mi.DecimalType
+)
+
+
+def _plan_for(info: mi.Type, seen: dict[type, Any]) -> Plan:  # noqa: PLR0911 - one per kind
     if isinstance(info, mi.Metadata):
         return _plan_for(info.type, seen)
     if isinstance(info, mi.StructType):
@@ -135,94 +161,122 @@ def _plan_for(info: mi.Type, seen: dict[type, Any]) -> Plan:
     if isinstance(info, mi.DictType):
         return _dict_plan(_plan_for(info.value_type, seen))
     if isinstance(info, mi.UnionType):
-        return _union_plan([_plan_for(member, seen) for member in info.types], info.types)
-    return None
+        return _union_plan([(_plan_for(m, seen), m) for m in info.types])
+    if isinstance(info, mi.RawType):
+        return _raw
+    if isinstance(info, _SCALARS):
+        return _scalar
+    return _free
 
 
 def _struct_plan(info: mi.StructType, seen: dict[type, Any]) -> Plan:
     if info.cls in seen:  # a recursive type: its plan, once built
 
-        def later(value: Any) -> Any:
-            return seen[info.cls](value)
+        def later(value: Any, depth: int) -> Any:
+            return seen[info.cls](value, depth)
 
         return later
-    children: dict[str, Plan] = {}
-    lower: dict[str, str] = {}
     seen[info.cls] = None
-    for field in info.fields:
-        children[field.encode_name] = _plan_for(field.type, seen)
-        lower.setdefault(field.encode_name.lower(), field.encode_name)
+    children = {f.encode_name: _plan_for(f.type, seen) for f in info.fields}
+    known = frozenset(children)
+    # fields whose values may hold something to rename or measure; Raw ones always change
+    nested = tuple((n, c, c is _raw) for n, c in children.items() if c is not _scalar)
+    lower: dict[str, str] = {}
+    for name in children:
+        lower.setdefault(name.lower(), name)
 
-    def plan(value: Any) -> Any:
-        if not isinstance(value, dict):
+    def plan(value: Any, depth: int) -> Any:
+        if type(value) is not dict:
             return value
-        renamed: dict[str, Any] | None = None
-        for key, item in value.items():
-            name = key if key in children else lower.get(key.lower())
-            if name is None:
-                continue  # unknown keys are ignored
-            child = children[name]
-            new = item if child is None else child(item)
-            if name != key or new is not item:
-                renamed = renamed if renamed is not None else {}
-                renamed[key] = (name, new)
-        if renamed is None:
-            return value
-        return _rebuilt(value, renamed)
+        if depth >= MAX_DEPTH:
+            raise _too_deep()
+        if known.issuperset(value):  # the usual case: every key spelled as we spell it
+            return _checked(value, nested, depth)
+        return _renamed(value, children, lower, depth)
 
     seen[info.cls] = plan
     return plan
 
 
-def _rebuilt(value: dict[str, Any], renamed: dict[str, tuple[str, Any]]) -> dict[str, Any]:
-    """The object with keys renamed; an exact key wins over a case-insensitive one."""
-    result = {key: item for key, item in value.items() if key not in renamed}
-    for key, (name, item) in renamed.items():
-        if name == key:
-            result[name] = item
-        elif name not in value:
-            result.setdefault(name, item)
+_ABSENT = object()
+
+
+def _checked(value: dict[str, Any], nested: tuple[tuple[str, Plan, bool], ...], depth: int) -> Any:
+    """An object whose keys are all spelled right: only its nested values are planned."""
+    changed: dict[str, Any] | None = None
+    for name, child, always in nested:
+        item = value.get(name, _ABSENT)
+        if item is _ABSENT or not (always or type(item) in _CONTAINERS):
+            continue
+        new = child(item, depth + 1)
+        if new is not item:
+            changed = changed if changed is not None else dict(value)
+            changed[name] = new
+    return value if changed is None else changed
+
+
+def _renamed(
+    value: dict[str, Any], children: dict[str, Plan], lower: dict[str, str], depth: int
+) -> dict[str, Any]:
+    """The object with its keys spelled as the Struct does; an exact key wins over another."""
+    result: dict[str, Any] = {}
+    for key, item in value.items():
+        name = key if key in children else lower.get(key.lower())
+        if name is None or (name != key and name in value):
+            continue  # unknown keys are ignored
+        result[name] = children[name](item, depth + 1)
     return result
 
 
 def _list_plan(child: Plan) -> Plan:
-    if child is None:
-        return None
-
-    def plan(value: Any) -> Any:
+    def plan(value: Any, depth: int) -> Any:
         if not isinstance(value, list):
             return value
-        items = [child(item) for item in value]
-        return value if all(a is b for a, b in zip(items, value, strict=True)) else items
+        if depth >= MAX_DEPTH:
+            raise _too_deep()
+        changed: list[Any] | None = None
+        for index, item in enumerate(value):
+            new = child(item, depth + 1)
+            if new is not item:
+                changed = changed if changed is not None else list(value)
+                changed[index] = new
+        return value if changed is None else changed
 
-    return plan
+    return _scalar if child is _scalar else plan
 
 
 def _dict_plan(child: Plan) -> Plan:
-    if child is None:
-        return None
-
-    def plan(value: Any) -> Any:
+    def plan(value: Any, depth: int) -> Any:
         if not isinstance(value, dict):
             return value
-        items = {key: child(item) for key, item in value.items()}
-        return value if all(items[k] is v for k, v in value.items()) else items
+        if depth >= MAX_DEPTH:
+            raise _too_deep()
+        changed: dict[str, Any] | None = None
+        for key, item in value.items():
+            new = child(item, depth + 1)
+            if new is not item:
+                changed = changed if changed is not None else dict(value)
+                changed[key] = new
+        return value if changed is None else changed
 
-    return plan
+    return _scalar if child is _scalar else plan
 
 
-def _union_plan(plans: list[Plan], members: tuple[mi.Type, ...]) -> Plan:
-    """The first member's plan for an object and the first for an array."""
-    objects = next((p for p, m in zip(plans, members, strict=True) if p and _is_object(m)), None)
-    arrays = next((p for p, m in zip(plans, members, strict=True) if p and not _is_object(m)), None)
-    if objects is None and arrays is None:
-        return None
+def _union_plan(members: list[tuple[Plan, mi.Type]]) -> Plan:
+    """The first object-like member's plan for an object, the first array-like one's for an array.
 
-    def plan(value: Any) -> Any:
-        if isinstance(value, dict) and objects is not None:
-            return objects(value)
-        if isinstance(value, list) and arrays is not None:
-            return arrays(value)
+    A value no member can hold is left to msgspec, which refuses it.
+    """
+    objects = next((p for p, m in members if _is_object(m)), _scalar)
+    arrays = next((p for p, m in members if _is_array(m)), _scalar)
+    if objects is _scalar and arrays is _scalar:
+        return _scalar  # `str | None` and the like: nothing inside to rename or measure
+
+    def plan(value: Any, depth: int) -> Any:
+        if isinstance(value, dict):
+            return objects(value, depth)
+        if isinstance(value, list):
+            return arrays(value, depth)
         return value
 
     return plan
@@ -231,4 +285,12 @@ def _union_plan(plans: list[Plan], members: tuple[mi.Type, ...]) -> Plan:
 def _is_object(info: mi.Type) -> bool:
     while isinstance(info, mi.Metadata):
         info = info.type
-    return isinstance(info, mi.StructType | mi.DictType)
+    return isinstance(info, mi.StructType | mi.DictType | mi.AnyType)
+
+
+def _is_array(info: mi.Type) -> bool:
+    while isinstance(info, mi.Metadata):
+        info = info.type
+    return isinstance(
+        info, mi.ListType | mi.VarTupleType | mi.SetType | mi.FrozenSetType | mi.AnyType
+    )
