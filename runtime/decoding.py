@@ -17,7 +17,7 @@ import msgspec
 import msgspec.inspect as mi
 
 from runtime import errors
-from runtime.nul import JSON_NUL, contains_nul
+from runtime.nul import JSON_NUL, contains_nul, escape_nul
 
 T = TypeVar("T")
 MAX_DEPTH = 64
@@ -32,10 +32,11 @@ _MISSING = re.compile(r"^Object missing required field `([^`]+)`")
 class Decoder(Generic[T]):
     """Decodes JSON text (or already decoded JSON values) into `T`, leniently about keys."""
 
-    def __init__(self, target: type[T], *, label: str = "") -> None:
+    def __init__(self, target: type[T], *, label: str = "", keep_nul: bool = False) -> None:
         self._target = target
         self._plan = _plan_for(mi.type_info(target), {})
         self._label = label
+        self._keep_nul = keep_nul
 
     def decode(self, body: bytes) -> T:
         """Raises `BadRequestError` (not JSON, too deep, NUL) or `InvalidInputError` (shape)."""
@@ -46,7 +47,7 @@ class Decoder(Generic[T]):
         except RecursionError:
             raise _too_deep() from None
         if JSON_NUL in body:
-            _refuse_nul(value)
+            value = escape_nul(value) if self._keep_nul else _refuse_nul(value)
         return self._converted(self._plan(value, 0))
 
     def convert(self, value: Any) -> T:
@@ -62,14 +63,18 @@ class Decoder(Generic[T]):
             raise errors.InvalidInputError(prefix + text, param=error_param(text)) from None
 
 
-def decoder(target: type[T], label: str = "") -> Decoder[T]:
-    """The one decoder for a type (built once: plans are reused)."""
-    return cast("Decoder[T]", _cached(cast("Any", target), label))
+def decoder(target: type[T], label: str = "", *, keep_nul: bool = False) -> Decoder[T]:
+    r"""The one decoder for a type (built once: plans are reused).
+
+    `keep_nul`: NUL in strings is kept as the text `\u0000` instead of being refused (for
+    payloads stored as received, which PostgreSQL could not hold with a NUL).
+    """
+    return cast("Decoder[T]", _cached(cast("Any", target), label, keep_nul))
 
 
 @functools.cache
-def _cached(target: type[Any], label: str) -> Decoder[Any]:
-    return Decoder(target, label=label)
+def _cached(target: type[Any], label: str, keep_nul: bool) -> Decoder[Any]:  # noqa: FBT001
+    return Decoder(target, label=label, keep_nul=keep_nul)
 
 
 def error_param(text: str) -> str | None:
@@ -86,7 +91,8 @@ def _too_deep() -> errors.BadRequestError:
     return errors.BadRequestError(f"invalid json: nested deeper than {MAX_DEPTH} levels")
 
 
-def _refuse_nul(value: Any) -> None:
+def _refuse_nul(value: Any) -> Any:
+    """The value, unless a string or key in it holds NUL."""
     stack = [value]
     while stack:
         item = stack.pop()
@@ -98,6 +104,7 @@ def _refuse_nul(value: Any) -> None:
             stack.extend(item)
         elif isinstance(item, str) and contains_nul(item):
             raise _nul_error()
+    return value
 
 
 def _nul_error() -> errors.BadRequestError:

@@ -9,6 +9,7 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
+from runtime.api.base import LongName, Name
 from runtime.execution.tasks import TaskService
 
 
@@ -16,8 +17,8 @@ class ExecuteIn(msgspec.Struct, kw_only=True):
     """Body of POST /execute (snake_case, as the API reference spells it)."""
 
     prompt: str = ""
-    model_name: str = ""
-    model_provider: str = ""
+    model_name: LongName = ""
+    model_provider: Name = ""
 
 
 class ExecuteOut(msgspec.Struct):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -130,7 +130,7 @@ class TaskDefinition(_Schema):
 class ChainDefinition(_Schema):
     """A task chain; `tasks[0]` is the entry task, `token_limit` 0 means unlimited."""
 
-    id: str = ""
+    id: Annotated[str, msgspec.Meta(max_length=255)] = ""  # the column's size
     description: str = ""
     debug: bool = False
     tasks: list[TaskDefinition] = msgspec.field(default_factory=list)
