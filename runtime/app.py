@@ -19,7 +19,8 @@ from runtime.api import CONTROLLERS
 from runtime.api.auth import token_guard
 from runtime.api.docs import docs_assets, openapi_config
 from runtime.api.errors import exception_handlers
-from runtime.api.media import require_json, yaml_bodies
+from runtime.api.media import yaml_bodies
+from runtime.api.request import ApiRequest, check_input
 from runtime.background import Background
 from runtime.chainstore import chain_files
 from runtime.config import ConfigError, Settings
@@ -66,7 +67,8 @@ def create_app(settings: Settings) -> Litestar:
         route_handlers=[*CONTROLLERS, docs_assets()],
         dependencies=provide(services),
         exception_handlers=exception_handlers(settings.api_token),
-        before_request=require_json,
+        before_request=check_input,
+        request_class=ApiRequest,
         middleware=middleware,
         lifespan=[lifespan],
         openapi_config=openapi_config(secured=bool(settings.api_token)),

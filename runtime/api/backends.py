@@ -9,7 +9,7 @@ from litestar import Controller, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from runtime.api.base import ApiStruct, literal, page_request
+from runtime.api.base import ApiStruct, Kind, LongName, Url, literal, page_request
 from runtime.registry import Backend, BackendService, BackendSpec
 from runtime.state import BackendState, PulledModel, SnapshotHolder
 
@@ -17,10 +17,10 @@ from runtime.state import BackendState, PulledModel, SnapshotHolder
 class BackendIn(ApiStruct):
     """Body of POST and PUT /backends; `id` and timestamps are accepted and ignored."""
 
-    name: str = ""
-    base_url: str = ""
-    type: str = ""
-    id: str | None = None
+    name: LongName = ""
+    base_url: Url = ""
+    type: Kind = ""
+    id: LongName | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 

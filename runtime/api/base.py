@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Annotated
 
 import msgspec
 from litestar import Response
@@ -11,9 +12,20 @@ from litestar.enums import MediaType
 from runtime import errors
 from runtime.paging import DEFAULT_LIMIT, MAX_LIMIT, PageRequest
 
+# bounds of what the tables hold: PostgreSQL refuses more (SQLite would store it)
+MAX_INT32 = 2**31 - 1
+Int32 = Annotated[int, msgspec.Meta(ge=-MAX_INT32 - 1, le=MAX_INT32)]
+Kind = Annotated[str, msgspec.Meta(max_length=32)]
+Name = Annotated[str, msgspec.Meta(max_length=255)]
+LongName = Annotated[str, msgspec.Meta(max_length=512)]
+Path = Annotated[str, msgspec.Meta(max_length=1024)]
+Url = Annotated[str, msgspec.Meta(max_length=2048)]
+Description = Annotated[str, msgspec.Meta(max_length=8 * 1024)]
+Script = Annotated[str, msgspec.Meta(max_length=1024 * 1024)]
 
-class ApiStruct(msgspec.Struct, rename="camel", forbid_unknown_fields=True, kw_only=True):
-    """Base of every request and response body: camelCase on the wire, unknown keys rejected."""
+
+class ApiStruct(msgspec.Struct, rename="camel", kw_only=True):
+    """Base of every request and response body: camelCase on the wire (see `runtime.decoding`)."""
 
 
 def literal(text: str, status_code: int = 200) -> Response[bytes]:
@@ -48,6 +60,8 @@ def _limit(raw: str | None, max_limit: int | None) -> int:
         raise errors.BadRequestError(
             f"limit exceeds maximum allowed value ({max_limit})", param="limit"
         )
+    if value > MAX_INT32:  # what SQL's LIMIT takes on every database
+        raise errors.InvalidInputError(f"limit must be at most {MAX_INT32}", param="limit")
     return value
 
 

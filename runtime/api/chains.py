@@ -10,6 +10,7 @@ from litestar.enums import MediaType
 from litestar.params import FromPath, FromQuery
 
 from runtime.api.base import literal, page_request
+from runtime.api.request import off_loop
 from runtime.chainstore import ChainService
 from runtime.taskengine.schema import ChainDefinition, decode_chain, encode_chain
 
@@ -19,7 +20,7 @@ def _json(body: bytes, status_code: int = 200) -> Response[bytes]:
 
 
 async def _chain(request: Request[Any, Any, Any]) -> ChainDefinition:
-    return decode_chain(await request.body())
+    return await off_loop(decode_chain, await request.body())
 
 
 class ChainController(Controller):

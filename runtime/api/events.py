@@ -13,23 +13,23 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import ServerSentEvent
 
 from runtime import errors
-from runtime.api.base import literal
+from runtime.api.base import MAX_INT32, Int32, Name, literal
 from runtime.eventstore import Event, EventService, NewEvent, TimeRange
 
 AwareTime = Annotated[datetime, msgspec.Meta(tz=True)]
 Since = Annotated[str | None, QueryParameter(name="from")]
 
 
-class EventIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class EventIn(msgspec.Struct, kw_only=True):
     """Body of POST /events (snake_case, as the API reference spells it)."""
 
-    id: str = ""
+    id: Name = ""
     created_at: AwareTime | None = None
-    event_type: str = ""
-    event_source: str = ""
-    aggregate_id: str = ""
-    aggregate_type: str = ""
-    version: int = 0
+    event_type: Name = ""
+    event_source: Name = ""
+    aggregate_id: Name = ""
+    aggregate_type: Name = ""
+    version: Int32 = 0
     data: Any = None
     metadata: Any = None
     nid: int | None = None  # accepted and ignored: the store numbers events
@@ -75,7 +75,7 @@ def span(start: str | None, end: str | None, limit: str | None = None) -> TimeRa
             count = int(limit)
         except ValueError:
             count = 0
-        if count <= 0:
+        if not 0 < count <= MAX_INT32:
             raise errors.InvalidInputError("invalid limit, must be positive integer", param="limit")
     return TimeRange(
         start=_time(start, "from", now - timedelta(hours=24)),

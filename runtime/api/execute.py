@@ -9,15 +9,16 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import JSONBody
 
+from runtime.api.base import LongName, Name
 from runtime.execution.tasks import TaskService
 
 
-class ExecuteIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class ExecuteIn(msgspec.Struct, kw_only=True):
     """Body of POST /execute (snake_case, as the API reference spells it)."""
 
     prompt: str = ""
-    model_name: str = ""
-    model_provider: str = ""
+    model_name: LongName = ""
+    model_provider: Name = ""
 
 
 class ExecuteOut(msgspec.Struct):
@@ -27,7 +28,7 @@ class ExecuteOut(msgspec.Struct):
     response: str
 
 
-class EmbedIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class EmbedIn(msgspec.Struct, kw_only=True):
     """Body of POST /embed."""
 
     text: str = ""

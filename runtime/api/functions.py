@@ -9,17 +9,25 @@ from litestar import Controller, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from runtime.api.base import ApiStruct, literal, page_request
+from runtime.api.base import (
+    ApiStruct,
+    Description,
+    Kind,
+    Name,
+    Script,
+    literal,
+    page_request,
+)
 from runtime.functions import Function, FunctionService, Run, Trigger
 
 
 class FunctionBody(ApiStruct):
     """A function as the API reference spells it; timestamps are ignored on input."""
 
-    name: str = ""
-    description: str = ""
-    script_type: str = ""
-    script: str = ""
+    name: Name = ""
+    description: Description = ""
+    script_type: Kind = ""
+    script: Script = ""
     created_at: datetime | None = None
     updated_at: datetime | None = None
 
@@ -46,17 +54,17 @@ class FunctionBody(ApiStruct):
 class ListenFor(ApiStruct):
     """The event type a trigger listens for."""
 
-    type: str = ""
+    type: Name = ""
 
 
 class TriggerBody(ApiStruct):
     """An event trigger: run `function` for events of type `listenFor.type`."""
 
-    name: str = ""
-    description: str = ""
+    name: Name = ""
+    description: Description = ""
     listen_for: ListenFor | None = None
-    type: str = ""
-    function: str = ""
+    type: Kind = ""
+    function: Name = ""
     created_at: datetime | None = None
     updated_at: datetime | None = None
 

@@ -9,15 +9,15 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from runtime.affinity import Group, GroupService, GroupSpec
-from runtime.api.base import ApiStruct, literal, page_request
+from runtime.api.base import ApiStruct, LongName, literal, page_request
 
 
 class GroupIn(ApiStruct):
     """Body of POST and PUT /groups; `id` and timestamps are accepted and ignored."""
 
-    name: str = ""
-    purpose_type: str = ""
-    id: str | None = None
+    name: LongName = ""
+    purpose_type: LongName = ""
+    id: LongName | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 

@@ -11,7 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from runtime import errors
-from runtime.api.base import ApiStruct, literal, page_request
+from runtime.api.base import ApiStruct, Int32, Kind, Name, Url, literal, page_request
 from runtime.hooks import HookService, HookSpec, InjectionArg, RemoteHook
 from runtime.paging import PageRequest
 
@@ -19,18 +19,18 @@ from runtime.paging import PageRequest
 class InjectionArgBody(ApiStruct):
     """The argument a hook injects into every call: `{name, value, in}`."""
 
-    name: str = ""
+    name: Name = ""
     value: Any = None
-    location: str = msgspec.field(default="", name="in")
+    location: Kind = msgspec.field(default="", name="in")
 
 
 class HookIn(ApiStruct):
     """Body of POST and PUT /hooks/remote; timestamps are accepted and ignored."""
 
-    id: str = ""
-    name: str = ""
-    endpoint_url: str = ""
-    timeout_ms: int = 0
+    id: Name = ""
+    name: Name = ""
+    endpoint_url: Url = ""
+    timeout_ms: Int32 = 0
     headers: dict[str, str] | None = None
     properties: InjectionArgBody | None = None
     created_at: datetime | None = None

@@ -10,25 +10,27 @@ from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from runtime import errors
-from runtime.api.base import literal
+from runtime import decoding, errors
+from runtime.api.base import Int32, Name, Path, literal
 from runtime.api.events import EventController, Since, span
+from runtime.api.request import off_loop
 from runtime.eventstore import IngestService, Mapping, RawEvent, TimeRange
+from runtime.eventstore.service import MAX_EVENT_BYTES
 
 
-class MappingBody(msgspec.Struct, rename="camel", forbid_unknown_fields=True, kw_only=True):
+class MappingBody(msgspec.Struct, rename="camel", kw_only=True):
     """A mapping as the API reference spells it (`aggregateIDField`, `eventIDField`)."""
 
-    path: str = ""
-    event_type: str = ""
-    event_source: str = ""
-    aggregate_type: str = ""
-    aggregate_id_field: str = msgspec.field(default="", name="aggregateIDField")
-    aggregate_type_field: str = ""
-    event_type_field: str = ""
-    event_source_field: str = ""
-    event_id_field: str = msgspec.field(default="", name="eventIDField")
-    version: int = 1
+    path: Path = ""
+    event_type: Name = ""
+    event_source: Name = ""
+    aggregate_type: Name = ""
+    aggregate_id_field: Path = msgspec.field(default="", name="aggregateIDField")
+    aggregate_type_field: Path = ""
+    event_type_field: Path = ""
+    event_source_field: Path = ""
+    event_id_field: Path = msgspec.field(default="", name="eventIDField")
+    version: Int32 = 1
     metadata_mapping: dict[str, str] | None = None
 
     def to_domain(self, path: str | None = None) -> Mapping:
@@ -55,13 +57,13 @@ class RawEventOut(msgspec.Struct, kw_only=True):
         return cls(**msgspec.structs.asdict(raw))
 
 
-class RawEventIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class RawEventIn(msgspec.Struct, kw_only=True):
     """Body of POST /raw-events."""
 
-    path: str = ""
+    path: Path = ""
     payload: Any = None
     headers: dict[str, str] | None = None
-    id: str = ""
+    id: Name = ""
 
 
 def _path(path: str | None) -> str:
@@ -133,10 +135,12 @@ class IngestController(Controller):
         ingest: NamedDependency[IngestService],
         path: FromQuery[str | None] = None,
     ) -> RawEventOut:
-        try:
-            payload = msgspec.json.decode(await request.body())
-        except msgspec.DecodeError as exc:
-            raise errors.InvalidInputError(f"invalid JSON payload: {exc}") from None
+        body = await request.body()
+        if len(body) > MAX_EVENT_BYTES:
+            raise errors.TooLargeError(f"payload larger than {MAX_EVENT_BYTES} bytes")
+        # any valid JSON is kept as received, a NUL in it as the text `\u0000`
+        payloads = decoding.decoder(object, "invalid JSON payload", keep_nul=True)
+        payload = await off_loop(payloads.decode, body)
         headers = dict(request.headers.items())
         return RawEventOut.from_domain(await ingest.ingest(_path(path), payload, headers))
 

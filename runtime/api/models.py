@@ -9,20 +9,20 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from runtime import errors
-from runtime.api.base import ApiStruct, literal, page_request
+from runtime.api.base import ApiStruct, Int32, LongName, literal, page_request
 from runtime.registry import Model, ModelService, ModelSpec
 
 
 class ModelIn(ApiStruct):
     """Body of POST and PUT /models; `id` must match the path on PUT when given."""
 
-    model: str = ""
-    context_length: int = 0
+    model: LongName = ""
+    context_length: Int32 = 0
     can_chat: bool = False
     can_embed: bool = False
     can_prompt: bool = False
     can_stream: bool = False
-    id: str | None = None
+    id: LongName | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 

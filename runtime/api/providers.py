@@ -9,14 +9,14 @@ from litestar import Controller, Response, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from runtime.api.base import ApiStruct, literal, page_request
+from runtime.api.base import ApiStruct, Description, literal, page_request
 from runtime.providerconfig import ProviderConfig, ProviderService, ProviderStatus, parse_provider
 
 
 class ConfigureIn(ApiStruct):
     """Body of POST /providers/{type}/configure."""
 
-    api_key: str = ""
+    api_key: Description = ""
     upsert: bool = False
 
 

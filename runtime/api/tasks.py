@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from litestar.response import Stream
 
 from runtime import errors
-from runtime.api.base import page_request
+from runtime.api.base import Name, page_request
 from runtime.api.disconnect import unless_gone
 from runtime.api.openai import ModelListOut
 from runtime.execution.chains import ChainChat, ChainRunner
@@ -23,11 +23,11 @@ from runtime.taskengine.schema import decode_chain
 StackTrace = Annotated[str | None, QueryParameter(name="stackTrace")]
 
 
-class TaskIn(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+class TaskIn(msgspec.Struct, kw_only=True):
     """Body of POST /tasks: the chain, its input and the input's type name."""
 
     input: Any = None
-    input_type: str = msgspec.field(default="", name="inputType")
+    input_type: Name = msgspec.field(default="", name="inputType")
     chain: dict[str, Any] | None = None
 
 

@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import errors
@@ -20,6 +21,12 @@ from runtime.eventstore.types import Event, NewEvent, TimeRange
 
 WINDOW = timedelta(minutes=10)
 MAX_LIMIT = 1000
+MAX_EVENT_BYTES = 1024 * 1024  # data and metadata of one event, as JSON
+MAX_ANSWER_BYTES = 16 * 1024 * 1024  # the events of one query answer, as JSON
+
+
+def _size(value: object) -> int:
+    return len(msgspec.json.encode(value))
 
 
 def _required(value: str, name: str) -> None:
@@ -107,6 +114,10 @@ class EventService:
     def prepare(self, new: NewEvent) -> Event:
         """The validated event to store, with id, time and empty JSON filled in."""
         created = validate(new, self._clock())
+        if _size(new.data) + _size(new.metadata) > MAX_EVENT_BYTES:
+            raise errors.TooLargeError(
+                f"event data and metadata larger than {MAX_EVENT_BYTES} bytes", param="data"
+            )
         return Event(
             id=new.id or str(uuid.uuid4()),
             nid=0,
@@ -134,9 +145,16 @@ class EventService:
         return await self._query(span, event_type=event_type, event_source=event_source)
 
     async def _query(self, span: TimeRange, **equal: str) -> list[Event]:
+        """Newest first, up to the limit and, past the first event, `MAX_ANSWER_BYTES`."""
         check_range(span)
         async with self._db.transaction() as session:
-            return await store.list_events(session, span, **equal)
+            found = await store.list_events(session, span, **equal)
+        total = 0
+        for index, event in enumerate(found):
+            total += _size(event.data) + _size(event.metadata)
+            if total > MAX_ANSWER_BYTES and index > 0:
+                return found[:index]
+        return found
 
     async def types(self, span: TimeRange) -> list[str]:
         check_range(span)

@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 
-from runtime import errors
+from runtime import decoding, errors
 from runtime.chainstore import ChainService
 from runtime.execution.gateway import error_event
 from runtime.taskengine.chat import ChatHistory, OpenAIChatRequest, OpenAIChatResponse
@@ -33,7 +33,6 @@ from runtime.taskengine.executor import Executor
 from runtime.taskengine.schema import ChainDefinition
 from runtime.taskengine.types import ChainError, RunResult
 
-_request = msgspec.json.Decoder(OpenAIChatRequest)
 _DONE = b"data: [DONE]\n\n"
 
 
@@ -70,10 +69,7 @@ class ChainChat:
     async def _prepare(
         self, chain_id: str, body: bytes
     ) -> tuple[ChainDefinition, OpenAIChatRequest]:
-        try:
-            request = _request.decode(body)
-        except (msgspec.DecodeError, msgspec.ValidationError) as exc:
-            raise errors.InvalidInputError(f"invalid chat request: {exc}") from None
+        request = decoding.decoder(OpenAIChatRequest, "invalid chat request").decode(body)
         return await self._runner.chains.get(chain_id), request
 
     async def _execute(

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from runtime.db.base import JSONType, UTCDateTime
 from runtime.db.tables.functions import FunctionJobRow, FunctionRow, FunctionRunRow, TriggerRow
 from runtime.functions.types import Job, Run
+from runtime.nul import escape_nul
 from runtime.sandbox import RunStatus
 
 _JOBS = FunctionJobRow.metadata.tables["function_jobs"]
@@ -131,8 +132,12 @@ async def pending(session: AsyncSession) -> int:
 
 
 async def record_run(session: AsyncSession, run: Run, *, keep: int) -> None:
-    """Store the run; the function's runs beyond its newest `keep` are deleted."""
-    values = msgspec.structs.asdict(run) | {"status": run.status.value}
+    r"""Store the run; the function's runs beyond its newest `keep` are deleted.
+
+    NUL in its output (PostgreSQL cannot store it) is kept as the text `\u0000`.
+    """
+    output = {name: escape_nul(getattr(run, name)) for name in ("error", "logs", "result")}
+    values = msgspec.structs.asdict(run) | output | {"status": run.status.value}
     await session.execute(insert(FunctionRunRow), [values])
     mine = FunctionRunRow.function_name == run.function_name
     oldest_kept = (

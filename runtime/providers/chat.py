@@ -9,7 +9,7 @@ from typing import Any
 
 import msgspec
 
-from runtime import errors
+from runtime import decoding, errors
 
 
 class FunctionCall(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -88,21 +88,44 @@ class Chat(msgspec.Struct, frozen=True, kw_only=True):
     model: str
 
 
-_decoder = msgspec.json.Decoder(ChatRequest)
+class _ToolFunction(msgspec.Struct, kw_only=True):
+    """What a tool must hold to be offered to a model (the rest passes through untouched)."""
+
+    name: str
+    description: str = ""
+    parameters: dict[str, Any] | None = None
+
+
+class _Tool(msgspec.Struct, kw_only=True):
+    type: str = "function"
+    function: _ToolFunction
 
 
 def parse_chat(body: bytes) -> ChatRequest:
-    """Decode a chat request; InvalidInputError (or BadRequestError) names what is wrong."""
-    try:
-        request = _decoder.decode(body)
-    except msgspec.ValidationError as exc:
-        path = str(exc).rsplit("`$.", 1)
-        param = path[1].rstrip("`").split("[")[0].split(".")[0] if len(path) > 1 else None
-        raise errors.InvalidInputError(str(exc), param=param) from None
-    except msgspec.DecodeError as exc:
-        raise errors.BadRequestError(f"invalid json: {exc}") from None
+    """Decode a chat request; BadRequestError or InvalidInputError names what is wrong."""
+    request = decoding.decoder(ChatRequest).decode(body)
+    _check_tools(request)
     if not request.model:
         raise errors.InvalidInputError("model is required", param="model")
     if not request.messages:
         raise errors.InvalidInputError("messages must not be empty", param="messages")
     return request
+
+
+def _check_tools(request: ChatRequest) -> None:
+    """Tools of the wrong shape and tool-call arguments that are not JSON are the client's fault."""
+    if request.tools is not msgspec.UNSET:
+        try:
+            decoding.decoder(list[_Tool]).decode(bytes(request.tools))
+        except errors.InvalidInputError as exc:
+            param = "tools" + (exc.param or "")  # the path of an array item: `[0].function`
+            raise errors.BadRequestError(f"invalid tools: {exc.message}", param=param) from None
+    for i, message in enumerate(request.messages):
+        for j, call in enumerate(message.tool_calls or ()):
+            try:
+                msgspec.json.decode(call.function.arguments)
+            except msgspec.DecodeError:
+                raise errors.BadRequestError(
+                    "tool call arguments must be a JSON text",
+                    param=f"messages[{i}].tool_calls[{j}].function.arguments",
+                ) from None

@@ -1,18 +1,18 @@
 """The task-chain definition as stored and echoed by the API (SPEC 8.1), and its codec.
 
-Unknown keys are rejected so typos (`systemInstruction`) surface instead of being ignored.
-Keys the reference marks optional are omitted from output when empty. Pure.
+Decoded through `runtime.decoding` (keys case-insensitive, unknown keys ignored, as Go
+clients expect). Keys the reference marks optional are omitted from output when empty. Pure.
 """
 
 from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
-from runtime import errors
+from runtime import decoding, errors
 
 
 class HandlerKind(StrEnum):
@@ -52,8 +52,8 @@ class Operator(StrEnum):
 END = "end"
 
 
-class _Schema(msgspec.Struct, forbid_unknown_fields=True, omit_defaults=True):
-    """Base of the chain schema: strict on input, compact on output."""
+class _Schema(msgspec.Struct, omit_defaults=True):
+    """Base of the chain schema: compact on output."""
 
 
 class LLMExecutionConfig(_Schema):
@@ -130,7 +130,7 @@ class TaskDefinition(_Schema):
 class ChainDefinition(_Schema):
     """A task chain; `tasks[0]` is the entry task, `token_limit` 0 means unlimited."""
 
-    id: str = ""
+    id: Annotated[str, msgspec.Meta(max_length=255)] = ""  # the column's size
     description: str = ""
     debug: bool = False
     tasks: list[TaskDefinition] = msgspec.field(default_factory=list)
@@ -143,16 +143,17 @@ class ChainDefinition(_Schema):
 
 def decode_chain(data: bytes | str | dict[str, Any]) -> ChainDefinition:
     """Decode a chain from JSON text or decoded JSON; raises `BadRequestError` naming the field."""
+    chains = decoding.decoder(ChainDefinition)
     try:
         if isinstance(data, dict):
-            return msgspec.convert(data, ChainDefinition)
-        return msgspec.json.decode(data, type=ChainDefinition)
-    except msgspec.ValidationError as exc:
+            return chains.convert(data)
+        return chains.decode(data.encode() if isinstance(data, str) else data)
+    except errors.BadRequestError as exc:  # not JSON, too deep, NUL
+        raise errors.BadRequestError(f"invalid task chain: {exc.message}") from exc
+    except errors.InvalidInputError as exc:
         raise errors.BadRequestError(
-            f"invalid task chain: {_describe(exc, data)}", param=_path(exc)
+            f"invalid task chain: {_describe(exc, data)}", param=exc.param
         ) from exc
-    except msgspec.DecodeError as exc:
-        raise errors.BadRequestError(f"invalid task chain: {exc}") from exc
 
 
 def encode_chain(chain: ChainDefinition) -> bytes:
@@ -166,24 +167,18 @@ def chain_to_builtins(chain: ChainDefinition) -> dict[str, Any]:
     return result
 
 
-def _path(exc: msgspec.ValidationError) -> str | None:
-    text = str(exc)
-    marker = "at `$"
-    return text[text.index(marker) + 4 : -1] if marker in text else None
-
-
-def _describe(exc: msgspec.ValidationError, data: bytes | str | dict[str, Any]) -> str:
+def _describe(exc: errors.InvalidInputError, data: bytes | str | dict[str, Any]) -> str:
     """The msgspec message, prefixed by the task id when the error is inside `tasks[i]`."""
-    path = _path(exc) or ""
-    if not path.startswith("$.tasks["):
-        return str(exc)
-    index = int(path[len("$.tasks[") : path.index("]")])
+    path = exc.param or ""
+    if not path.startswith("tasks["):
+        return exc.message
+    index = int(path[len("tasks[") : path.index("]")])
     try:
         raw = data if isinstance(data, dict) else msgspec.json.decode(data)
         task_id = raw["tasks"][index].get("id", "")
     except (msgspec.DecodeError, LookupError, TypeError, AttributeError):
-        return str(exc)
-    return f"task {task_id!r}: {exc}"
+        return exc.message
+    return f"task {task_id!r}: {exc.message}"
 
 
 _DURATION_UNITS = {

@@ -61,7 +61,6 @@ async def test_chain_crud_round_trips(client: Client) -> None:
             "nowhere",
         ),
         (ECHO | {"tasks": [{"id": "a", "handler": "teleport", "transition": TO_END}]}, 400, "a"),
-        (ECHO | {"tasks": [{"id": "a", "handler": "noop", "promptTemplate": "x"}]}, 400, "a"),
         (
             ECHO
             | {

@@ -147,7 +147,6 @@ async def test_built_in_group_name_cannot_be_reused(client: Client) -> None:
         ({"purposeType": "chat"}, "name"),
         ({"name": 5, "purposeType": "chat"}, "name"),
         ({"name": "x", "purposeType": ["chat"]}, "purposeType"),
-        ({"name": "x", "purposeType": "chat", "colour": "red"}, "colour"),
     ],
 )
 async def test_invalid_group_is_unprocessable_and_nothing_is_stored(

@@ -169,7 +169,6 @@ async def test_empty_key_does_not_touch_an_existing_config(client: Client) -> No
     [
         ({"apiKey": 5}, "apiKey"),
         ({"apiKey": KEY, "upsert": "yes"}, "upsert"),
-        ({"apiKey": KEY, "region": "eu"}, "region"),
     ],
 )
 async def test_badly_shaped_configure_body_is_unprocessable(

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import time
 from datetime import UTC, datetime
 
+import httpx
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from runtime.app import create_app
+from runtime.config import Settings
 from tests.api.test_backends import assert_error
+from tests.fakes.loopback import serve
 
 Client = AsyncTestClient[Litestar]
 CHAIN_YAML = b"""
@@ -79,7 +85,7 @@ async def test_bad_yaml_is_refused_and_nothing_is_stored(
 
 
 async def test_a_yaml_body_over_the_size_limit_is_refused(client: Client) -> None:
-    body = b"notes: " + b"x" * (10 * 1024 * 1024) + b"\n"
+    body = b"notes: " + b"x" * (1024 * 1024) + b"\n"
     response = await client.post("/taskchains", content=body, headers={"content-type": "text/yaml"})
     assert response.status_code == 413
     assert_error(response.json(), "request_too_large")
@@ -91,3 +97,47 @@ async def test_other_media_types_are_still_unsupported(client: Client) -> None:
     )
     assert response.status_code == 415
     assert "application/yaml" in assert_error(response.json(), "unsupported_media")
+
+
+def big_yaml(size: int) -> bytes:
+    """A valid chain with a long list of short notes (many nodes: the slow case to parse)."""
+    notes = b"".join(b"  - n%d\n" % i for i in range(size // 12))
+    return CHAIN_YAML + b"notes:\n" + notes
+
+
+async def test_a_large_yaml_body_does_not_delay_other_requests(settings: Settings) -> None:
+    body = big_yaml(1000 * 1024)
+    assert len(body) < 1024 * 1024
+    async with (
+        serve(create_app(settings), lifespan=True) as ours,
+        httpx.AsyncClient(base_url=ours.url, timeout=30) as api,
+    ):
+        posting = asyncio.ensure_future(
+            api.post("/taskchains", content=body, headers={"content-type": "application/yaml"})
+        )
+        delays = []
+        while not posting.done():
+            start = time.perf_counter()
+            assert (await api.get("/health")).status_code == 200
+            delays.append(time.perf_counter() - start)
+            await asyncio.sleep(0.01)
+        assert (await posting).status_code == 201
+    assert len(delays) >= 5, "the YAML body was parsed too fast to measure anything"
+    assert max(delays) < 0.1
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "problem"),
+    [
+        (b"a: " + b"[" * 65 + b"]" * 65, 400, "deeper than 64"),
+        (b"a:\n" + b"".join(b"  " * i + b"- \n" for i in range(1, 70)), 400, "deeper than 64"),
+        (b"a: " + b"[" * 5000 + b"]" * 5000, 400, "deeper than 64"),
+        (b"[" + b"1," * 250_000 + b"1]", 400, "more than 200000 nodes"),
+    ],
+)
+async def test_deep_or_huge_yaml_is_a_clear_bad_request(
+    client: Client, body: bytes, status: int, problem: str
+) -> None:
+    response = await client.post("/taskchains", content=body, headers={"content-type": "text/yaml"})
+    assert response.status_code == status, response.text[:300]
+    assert problem in assert_error(response.json(), "bad_request")

@@ -52,10 +52,15 @@ def test_empty_optional_keys_are_omitted_from_output() -> None:
     assert set(encoded["tasks"][0]) == {"id", "handler", "transition"}
 
 
-def test_unknown_field_is_rejected_naming_the_task() -> None:
-    with pytest.raises(errors.BadRequestError, match=r"task 't1'.*systemInstruction") as info:
-        chain(task("t1", "noop", systemInstruction="x"))
-    assert info.value.param == "$.tasks[0]"
+def test_unknown_fields_are_ignored_and_keys_match_in_any_case() -> None:
+    decoded = chain(task("t1", "noop", type="x", System_Instruction="be brief"))
+    assert decoded.tasks[0].system_instruction == "be brief"
+
+
+def test_a_wrongly_typed_field_is_rejected_naming_the_task_and_the_field() -> None:
+    with pytest.raises(errors.BadRequestError, match=r"task 't1'.*Expected `int`") as info:
+        chain(task("t1", "noop", retry_on_failure="twice"))
+    assert info.value.param == "tasks[0].retry_on_failure"
 
 
 def test_undecodable_json_is_a_bad_request() -> None:
