@@ -276,23 +276,18 @@ async def test_a_streaming_failure_leaves_no_request_counted_in_flight(
         g = await group(api, "g")
         await declare_model(api, g, "m")
         await routable(api, await backend(api, g, a.url, "ollama", "first"), "m")
-        broken = [
-            {"role": "user", "content": "hi"},
-            {
-                "role": "assistant",
-                "content": "",
-                "tool_calls": [
-                    {"id": "c", "type": "function", "function": {"name": "f", "arguments": "{"}}
-                ],
-            },
-            {"role": "tool", "tool_call_id": "c", "content": "x"},
-        ]
-        body = {"model": "m", "messages": broken, "stream": True}
-        assert (await api.post("/v1/chat/completions", json=body)).status_code >= 400
+        first.chat.latency = 1.0  # the client gives up before the first byte
+        body = {"model": "m", "messages": HELLO, "stream": True}
+        async with httpx.AsyncClient(base_url=str(api.base_url), timeout=0.3) as impatient:
+            with pytest.raises(httpx.ReadTimeout):
+                await impatient.post("/v1/chat/completions", json=body)
+        await asyncio.sleep(1.2)
+        first.chat.latency = 0.0
+        abandoned = chats(first)
         await routable(api, await backend(api, g, b.url, "ollama", "second"), "m")
         for _ in range(20):  # least in flight, random among equals: both are used
             assert (await complete(api)).status_code == 200
-    assert chats(first) > 0
+    assert chats(first) > abandoned
     assert chats(second) > 0
 
 
