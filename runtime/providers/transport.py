@@ -121,6 +121,10 @@ async def _feed(
         raise httpx.RemoteProtocolError(f"malformed response: {exc}") from exc
 
 
+class _NotWrittenError(Exception):
+    """The connection was closed before any byte of the request was written."""
+
+
 class LeanTransport(httpx.AsyncBaseTransport):
     """Pools idle connections per (scheme, host, port); one request per connection at a time."""
 
@@ -147,14 +151,18 @@ class LeanTransport(httpx.AsyncBaseTransport):
             reused, connection = await self._connection(key, timeouts.get("connect"))
             try:
                 return await self._exchange(key, connection, head + body, timeouts.get("read"))
-            except httpx.RemoteProtocolError:
-                # a pooled connection the server had already closed: one fresh try
+            except _NotWrittenError:
+                # the pooled connection was found closed before the request went out: one
+                # fresh try. Once written, a request is never re-sent (a completion would run
+                # twice on the backend).
                 if not reused or attempt:
-                    raise
+                    raise httpx.RemoteProtocolError("connection closed before sending") from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _connection(self, key: Key, seconds: float | None) -> tuple[bool, _Connection]:
         idle = self._idle[key]
+        if idle:
+            await asyncio.sleep(0)  # let a close the server already sent be seen
         while idle:
             connection = idle.pop()
             if not connection.writer.is_closing() and not connection.reader.at_eof():
@@ -178,11 +186,14 @@ class LeanTransport(httpx.AsyncBaseTransport):
         parsed = _Parsed()
         parser = httptools.HttpResponseParser(parsed)
         parsed.parser = parser
+        if connection.writer.is_closing() or connection.reader.at_eof():
+            connection.close()
+            raise _NotWrittenError
         try:
             connection.writer.write(payload)
-        except OSError as exc:
+        except OSError:
             connection.close()
-            raise httpx.RemoteProtocolError(str(exc)) from exc
+            raise _NotWrittenError from None
         while not parsed.head_done:
             await _feed(connection, parser, read_timeout)
         return httpx.Response(

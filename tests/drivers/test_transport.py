@@ -87,6 +87,45 @@ async def test_connection_closed_by_the_server_while_idle_is_replaced(
     assert server.connections == 2
 
 
+async def test_keep_alive_closed_before_the_next_request_is_read_is_sent_once_more(
+    client: httpx.AsyncClient,
+) -> None:
+    async def close_after_answer(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await read_request(reader)
+        writer.write(answer(b"ok"))  # keep-alive announced, then closed unread
+        await writer.drain()
+
+    async with RawServer(close_after_answer) as server:
+        first = await client.get(server.url)
+        second = await client.get(server.url)  # no pause: the close races the reuse
+    assert (first.text, second.text) == ("ok", "ok")
+    assert server.connections == 2
+
+
+async def test_request_read_then_connection_closed_is_never_sent_again(
+    client: httpx.AsyncClient,
+) -> None:
+    seen: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while not reader.at_eof():
+            request = await read_request(reader)
+            seen.append(request.split(b" ")[1])
+            if request.split(b" ")[1] == b"/second":
+                return  # read the whole request, then close without answering
+            writer.write(answer(b"ok"))
+            await writer.drain()
+
+    async with RawServer(handler) as server:
+        assert (await client.post(f"{server.url}/first", content=b"x")).text == "ok"
+        with pytest.raises(httpx.RemoteProtocolError):
+            await client.post(f"{server.url}/second", content=b"x")
+    assert seen == [b"/first", b"/second"]
+    assert server.connections == 1
+
+
 async def test_chunked_stream_arrives_piece_by_piece(client: httpx.AsyncClient) -> None:
     release = asyncio.Event()
 
