@@ -8,6 +8,7 @@ about a millisecond of CPU per request and grows with the number of pooled conne
 from __future__ import annotations
 
 import asyncio
+import socket
 import ssl
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator
@@ -15,6 +16,13 @@ from typing import Any
 
 import httptools
 import httpx
+
+from runtime.providers.outbound import (
+    OutboundPolicy,
+    OutboundRefusedError,
+    check_address,
+    host_refusal,
+)
 
 _READ = 65536
 Key = tuple[str, str, int]
@@ -124,10 +132,13 @@ async def _feed(
 class LeanTransport(httpx.AsyncBaseTransport):
     """Pools idle connections per (scheme, host, port); one request per connection at a time."""
 
-    def __init__(self, *, max_idle_per_host: int = 256) -> None:
+    def __init__(
+        self, *, max_idle_per_host: int = 256, policy: OutboundPolicy | None = None
+    ) -> None:
         self._idle: defaultdict[Key, deque[_Connection]] = defaultdict(deque)
         self._max_idle = max_idle_per_host
         self._tls = ssl.create_default_context()
+        self._policy = policy or OutboundPolicy()
 
     def release(self, key: Key, connection: _Connection) -> None:
         idle = self._idle[key]
@@ -163,14 +174,37 @@ class LeanTransport(httpx.AsyncBaseTransport):
         scheme, host, port = key
         try:
             async with asyncio.timeout(seconds):
+                address = await self._permitted_address(host, port)
                 reader, writer = await asyncio.open_connection(
-                    host, port, ssl=self._tls if scheme == "https" else None
+                    address,
+                    port,
+                    ssl=self._tls if scheme == "https" else None,
+                    server_hostname=host if scheme == "https" else None,
                 )
         except TimeoutError:
             raise httpx.ConnectTimeout(f"connecting to {host}:{port} timed out") from None
         except OSError as exc:
             raise httpx.ConnectError(f"cannot connect to {host}:{port}: {exc}") from exc
         return False, _Connection(reader, writer)
+
+    async def _permitted_address(self, host: str, port: int) -> str:
+        """Resolve `host` and return an address to dial; every address must pass the policy.
+
+        Raises OutboundRefusedError before any connection is attempted, so a name that now
+        resolves to a metadata or (when denied) private address is never contacted.
+        """
+        reason = host_refusal(host, self._policy)
+        if reason is not None:
+            raise OutboundRefusedError(f"the outbound policy refused {host}: {reason}")
+        infos = await asyncio.get_running_loop().getaddrinfo(
+            host.strip("[]"), port, type=socket.SOCK_STREAM
+        )
+        addresses = [str(info[4][0]) for info in infos]
+        for address in addresses:
+            check_address(host, address, self._policy)
+        if not addresses:
+            raise OSError(f"{host} resolves to no address")
+        return addresses[0]
 
     async def _exchange(
         self, key: Key, connection: _Connection, payload: bytes, read_timeout: float | None

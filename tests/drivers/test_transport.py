@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import httpx
 import pytest
 
+from runtime.providers.outbound import OutboundPolicy, OutboundRefusedError
 from runtime.providers.transport import LeanTransport
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -141,3 +142,27 @@ async def test_broken_answers_are_protocol_errors(client: httpx.AsyncClient, rep
     async with RawServer(broken) as server:
         with pytest.raises(httpx.RemoteProtocolError):
             await client.get(server.url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://169.254.169.254/latest/meta-data", "http://[fe80::1]/", "http://100.100.100.200"],
+)
+async def test_metadata_addresses_are_refused_before_connecting(
+    client: httpx.AsyncClient, url: str
+) -> None:
+    with pytest.raises(OutboundRefusedError, match="outbound policy refused"):
+        await client.get(url)
+
+
+async def test_a_denied_private_address_is_never_contacted() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(answer(b"ok"))
+        await writer.drain()
+
+    strict = LeanTransport(policy=OutboundPolicy(deny_private=True))
+    async with RawServer(handler) as server, httpx.AsyncClient(transport=strict) as http:
+        with pytest.raises(OutboundRefusedError, match="loopback"):
+            await http.get(server.url.replace("127.0.0.1", "localhost"))
+    assert server.connections == 0
