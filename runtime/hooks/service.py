@@ -16,12 +16,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import msgspec
 
 from runtime import errors
 from runtime.db import Database
 from runtime.hooks import invocation, openapi, remote, store
 from runtime.hooks.types import HookSpec, RemoteHook
 from runtime.paging import PageRequest
+from runtime.providerconfig import mask
 from runtime.providers.outbound import OutboundPolicy, check_url
 
 log = logging.getLogger("runtime.hooks")
@@ -110,6 +112,7 @@ class HookService:
         validate_hook(spec, self._policy)
         async with self._db.transaction() as session:
             current = await store.get_hook(session, hook_id)
+            spec = msgspec.structs.replace(spec, headers=_unmasked(spec.headers, current.headers))
             changed = _hook(
                 current.id, spec, created_at=current.created_at, updated_at=datetime.now(UTC)
             )
@@ -207,6 +210,14 @@ class HookService:
         except errors.Error as exc:
             log.info("%s", exc.message)
             return None
+
+
+def _unmasked(sent: dict[str, str], stored: dict[str, str]) -> dict[str, str]:
+    """Headers to store: a value sent back exactly as we showed it (masked) keeps its secret."""
+    return {
+        key: stored[key] if key in stored and value == mask(stored[key]) else value
+        for key, value in sent.items()
+    }
 
 
 def _hook(
