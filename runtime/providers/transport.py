@@ -8,6 +8,7 @@ about a millisecond of CPU per request and grows with the number of pooled conne
 from __future__ import annotations
 
 import asyncio
+import select
 import socket
 import ssl
 from collections import defaultdict, deque
@@ -52,6 +53,28 @@ class _Parsed:
         # the parser only knows this while the message is being completed
         self.keep_alive = self.parser is not None and self.parser.should_keep_alive()
         self.done = True
+
+
+class _NotSentError(Exception):
+    """The request was not written at all: sending it on another connection is safe."""
+
+
+def _still_open(connection: _Connection) -> bool:
+    """Whether an idle pooled connection is still usable, checked before writing to it.
+
+    An idle HTTP/1.1 connection has nothing to read: if its socket is readable, the server
+    closed it (EOF or reset) or sent something unasked for, and either way it is dropped.
+    """
+    if connection.writer.is_closing() or connection.reader.at_eof():
+        return False
+    sock = connection.writer.get_extra_info("socket")
+    if sock is None:
+        return True
+    try:
+        readable, _, _ = select.select([sock.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return not readable
 
 
 class _Connection:
@@ -154,21 +177,26 @@ class LeanTransport(httpx.AsyncBaseTransport):
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
         head = _head(request)
         body = request.content if _has_fixed_body(request) else await _collect(request, head)
-        for attempt in range(2):
-            reused, connection = await self._connection(key, timeouts.get("connect"))
-            try:
-                return await self._exchange(key, connection, head + body, timeouts.get("read"))
-            except httpx.RemoteProtocolError:
-                # a pooled connection the server had already closed: one fresh try
-                if not reused or attempt:
-                    raise
-        raise AssertionError("unreachable")  # pragma: no cover
+        reused, connection = await self._connection(key, timeouts.get("connect"))
+        try:
+            return await self._exchange(key, connection, head + body, timeouts.get("read"))
+        except _NotSentError as exc:
+            # at most once: only a request that never left may go again, on a new connection
+            if not reused:
+                raise httpx.WriteError(str(exc)) from exc
+        _, connection = await self._connection(key, timeouts.get("connect"), pooled=False)
+        try:
+            return await self._exchange(key, connection, head + body, timeouts.get("read"))
+        except _NotSentError as exc:
+            raise httpx.WriteError(str(exc)) from exc
 
-    async def _connection(self, key: Key, seconds: float | None) -> tuple[bool, _Connection]:
+    async def _connection(
+        self, key: Key, seconds: float | None, *, pooled: bool = True
+    ) -> tuple[bool, _Connection]:
         idle = self._idle[key]
-        while idle:
+        while pooled and idle:
             connection = idle.pop()
-            if not connection.writer.is_closing() and not connection.reader.at_eof():
+            if _still_open(connection):
                 return True, connection
             connection.close()
         scheme, host, port = key
@@ -212,11 +240,13 @@ class LeanTransport(httpx.AsyncBaseTransport):
         parsed = _Parsed()
         parser = httptools.HttpResponseParser(parsed)
         parsed.parser = parser
+        if connection.writer.is_closing():
+            raise _NotSentError("the connection closed before the request was written")
         try:
             connection.writer.write(payload)
-        except OSError as exc:
+        except (OSError, RuntimeError) as exc:
             connection.close()
-            raise httpx.RemoteProtocolError(str(exc)) from exc
+            raise _NotSentError(str(exc)) from exc
         while not parsed.head_done:
             await _feed(connection, parser, read_timeout)
         return httpx.Response(
