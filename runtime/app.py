@@ -27,7 +27,7 @@ from runtime.config import ConfigError, Settings
 from runtime.db import Database
 from runtime.providers.proxies import proxy_mounts
 from runtime.providers.transport import LeanTransport
-from runtime.wiring import Services, build_services
+from runtime.wiring import Services, build_services, outbound_policy
 
 log = logging.getLogger("runtime")
 
@@ -39,7 +39,9 @@ def create_app(settings: Settings) -> Litestar:
     if mounts:
         log.info("backends are reached through the proxies the environment names")
     http = httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.provider_timeout), transport=LeanTransport(), mounts=mounts
+        timeout=httpx.Timeout(settings.provider_timeout),
+        transport=LeanTransport(policy=outbound_policy(settings)),
+        mounts=mounts,
     )
     services, loops = build_services(settings, db, http)
 

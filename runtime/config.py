@@ -62,6 +62,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     trigger_depth: int = 8
     chain_step_limit: int = 64
     hook_schema_ttl: float = 30.0
+    # outbound URL policy: metadata and link-local addresses are always refused
+    outbound_deny_private: bool = False
+    outbound_allow_hosts: frozenset[str] = frozenset()
     # HTTP_PROXY & co. by scheme ("http", "https", "all", "no"); values may hold credentials
     proxies: dict[str, str] = msgspec.field(default_factory=dict)
     # what a sandbox worker process inherits: enough to start Python, never a secret
@@ -105,6 +108,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             function_backoff=reader.seconds("RUNTIME_FUNCTION_BACKOFF", 1.0),
             function_runs_kept=reader.integer("RUNTIME_FUNCTION_RUNS_KEPT", 1000, low=1),
             hook_schema_ttl=reader.seconds("RUNTIME_HOOK_SCHEMA_TTL", 30.0),
+            outbound_deny_private=reader.flag("RUNTIME_OUTBOUND_DENY_PRIVATE"),
+            outbound_allow_hosts=reader.hosts("RUNTIME_OUTBOUND_ALLOW_HOSTS"),
             proxies=reader.proxies(),
             sandbox_environment={k: env[k] for k in _SANDBOX_PASSED_ON if k in env},
             trigger_depth=reader.integer("RUNTIME_TRIGGER_DEPTH", 8, low=0, high=1000),
@@ -140,6 +145,11 @@ class _Reader:
 
     def text(self, name: str, default: str) -> str:
         return self._env.get(name, "").strip() or default
+
+    def hosts(self, name: str) -> frozenset[str]:
+        """A comma-separated list of host names, lower-cased."""
+        raw = self._env.get(name, "")
+        return frozenset(h.strip().strip("[]").lower() for h in raw.split(",") if h.strip())
 
     def proxies(self) -> dict[str, str]:
         """`<scheme>_proxy` variables by scheme; lower-case names win, as with curl."""

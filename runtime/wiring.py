@@ -39,6 +39,7 @@ from runtime.functions import (
 from runtime.hooks import HookService
 from runtime.providerconfig import ProviderService, SecretBox
 from runtime.providers import DriverSettings
+from runtime.providers.outbound import OutboundPolicy
 from runtime.registry import BackendService, ModelService
 from runtime.routing import Health, Resolver
 from runtime.sandbox import Limits, Sandbox
@@ -72,6 +73,13 @@ class Services:
     chain_chat: ChainChat
     hooks: HookService
     identity: VersionOut
+
+
+def outbound_policy(settings: Settings) -> OutboundPolicy:
+    """The outbound URL policy the settings describe (save-time and connect-time checks)."""
+    return OutboundPolicy(
+        deny_private=settings.outbound_deny_private, allow_hosts=settings.outbound_allow_hosts
+    )
 
 
 def build_services(
@@ -142,13 +150,16 @@ def build_services(
     tasks = TaskService(
         gateway, resolver, task_model=settings.task_model, embed_model=settings.embed_model
     )
-    hooks = HookService(db, http, max_rows=settings.max_rows, schema_ttl=settings.hook_schema_ttl)
+    policy = outbound_policy(settings)
+    hooks = HookService(
+        db, http, max_rows=settings.max_rows, schema_ttl=settings.hook_schema_ttl, policy=policy
+    )
     chains, runner = _chains(settings, db, gateway, resolver, hooks)
     builtins = Builtins(events, tasks, runner)
     functions, function_loops = _functions(settings, db, deliveries, builtins, node)
     immutable = frozenset({settings.embed_model.model} if settings.embed_model else ())
     services = Services(
-        backends=BackendService(db, max_rows=settings.max_rows, on_change=changed),
+        backends=BackendService(db, max_rows=settings.max_rows, on_change=changed, policy=policy),
         models=ModelService(
             db,
             max_rows=settings.max_rows,

@@ -14,6 +14,7 @@ from runtime import errors
 from runtime.api.base import ApiStruct, Int32, Kind, Name, Url, literal, page_request
 from runtime.hooks import HookService, HookSpec, InjectionArg, RemoteHook
 from runtime.paging import PageRequest
+from runtime.providerconfig import mask
 
 
 class InjectionArgBody(ApiStruct):
@@ -49,7 +50,7 @@ class HookIn(ApiStruct):
 
 
 class HookOut(ApiStruct):
-    """A remote hook as stored (`headers` only when there are some)."""
+    """A remote hook as stored, header values masked like provider keys (only when some)."""
 
     id: str
     name: str
@@ -71,7 +72,9 @@ class HookOut(ApiStruct):
             properties=InjectionArgBody(name=arg.name, value=arg.value, location=arg.location),
             created_at=hook.created_at,
             updated_at=hook.updated_at,
-            headers=dict(hook.headers) if hook.headers else msgspec.UNSET,
+            headers={k: mask(v) for k, v in hook.headers.items()}
+            if hook.headers
+            else msgspec.UNSET,
         )
 
 

@@ -16,19 +16,22 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+import msgspec
 
 from runtime import errors
 from runtime.db import Database
 from runtime.hooks import invocation, openapi, remote, store
 from runtime.hooks.types import HookSpec, RemoteHook
 from runtime.paging import PageRequest
+from runtime.providerconfig import mask
+from runtime.providers.outbound import OutboundPolicy, check_url
 
 log = logging.getLogger("runtime.hooks")
 _INVALID = "invalid remote hook data serverops: unprocessable entity"
 DEFAULT_SCHEMA_TTL = 30.0
 
 
-def validate_hook(spec: HookSpec) -> None:
+def validate_hook(spec: HookSpec, policy: OutboundPolicy | None = None) -> None:
     """Check a hook spec. Raises InvalidInputError naming the field at fault."""
     if not spec.name.strip():
         raise errors.InvalidInputError(f"{_INVALID}: name is required", param="name")
@@ -42,6 +45,7 @@ def validate_hook(spec: HookSpec) -> None:
             f"{_INVALID}: endpoint URL must be an absolute http or https URL",
             param="endpointUrl",
         )
+    check_url(spec.endpoint_url, policy or OutboundPolicy(), param="endpointUrl")
     if spec.timeout_ms <= 0:
         raise errors.InvalidInputError(f"{_INVALID}: timeout must be positive", param="timeoutMs")
     for key, value in spec.headers.items():
@@ -69,7 +73,9 @@ class HookService:
         max_rows: int,
         schema_ttl: float = DEFAULT_SCHEMA_TTL,
         clock: Callable[[], float] = time.monotonic,
+        policy: OutboundPolicy | None = None,
     ) -> None:
+        self._policy = policy or OutboundPolicy()
         self._db = db
         self._http = http
         self._max_rows = max_rows
@@ -77,7 +83,7 @@ class HookService:
 
     async def create(self, spec: HookSpec) -> RemoteHook:
         """Store a new hook; the client's `id` is kept when non-empty."""
-        validate_hook(spec)
+        validate_hook(spec, self._policy)
         now = datetime.now(UTC)
         hook = _hook(spec.id.strip() or str(uuid.uuid4()), spec, created_at=now, updated_at=now)
         async with self._db.transaction() as session:
@@ -103,9 +109,10 @@ class HookService:
 
     async def update(self, hook_id: str, spec: HookSpec) -> RemoteHook:
         """Replace a hook's fields (its id and creation time stay)."""
-        validate_hook(spec)
+        validate_hook(spec, self._policy)
         async with self._db.transaction() as session:
             current = await store.get_hook(session, hook_id)
+            spec = msgspec.structs.replace(spec, headers=_unmasked(spec.headers, current.headers))
             changed = _hook(
                 current.id, spec, created_at=current.created_at, updated_at=datetime.now(UTC)
             )
@@ -203,6 +210,14 @@ class HookService:
         except errors.Error as exc:
             log.info("%s", exc.message)
             return None
+
+
+def _unmasked(sent: dict[str, str], stored: dict[str, str]) -> dict[str, str]:
+    """Headers to store: a value sent back exactly as we showed it (masked) keeps its secret."""
+    return {
+        key: stored[key] if key in stored and value == mask(stored[key]) else value
+        for key, value in sent.items()
+    }
 
 
 def _hook(

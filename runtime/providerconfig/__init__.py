@@ -1,6 +1,6 @@
 """Cloud provider credentials (OpenAI, Gemini) and the virtual backends they create."""
 
-from runtime.providerconfig.secrets import SecretBox
+from runtime.providerconfig.secrets import SecretBox, mask
 from runtime.providerconfig.service import ProviderService, parse_provider
 from runtime.providerconfig.types import CloudProvider, ProviderConfig, ProviderStatus
 
@@ -10,5 +10,6 @@ __all__ = [
     "ProviderService",
     "ProviderStatus",
     "SecretBox",
+    "mask",
     "parse_provider",
 ]

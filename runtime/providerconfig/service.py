@@ -56,14 +56,15 @@ class ProviderService:
                 raise errors.InvalidInputError("provider config already exists", param="upsert")
             if current is None and await store.count_configs(session) >= self._max_rows:
                 raise errors.LimitExceededError(f"row limit reached (max {self._max_rows})")
+            backend = await _ensure_virtual_backend(session, provider, now)
             sealed = ProviderConfig(
                 provider=provider,
                 api_key=self._secrets.seal(api_key.strip()),
+                base_url=backend.base_url,
                 created_at=current.created_at if current else now,
                 updated_at=now,
             )
             await store.put_config(session, sealed)
-            await _ensure_virtual_backend(session, provider, now)
         return ProviderStatus(provider=provider, configured=True, updated_at=now)
 
     async def status(self, provider: CloudProvider) -> ProviderStatus:
@@ -96,14 +97,17 @@ class ProviderService:
             if backend is not None:
                 await registry_store.delete_backend(session, backend.id)
 
-    async def api_keys(self) -> dict[CloudProvider, str]:
-        """Every configured provider's plaintext key (for drivers only, never for replies)."""
+    async def api_keys(self) -> dict[CloudProvider, tuple[str, str]]:
+        """Every configured provider's plaintext key and the URL it is bound to.
+
+        For drivers only, never for replies.
+        """
         async with self._db.transaction() as session:
             configs = await store.list_configs(session, PageRequest(limit=len(CloudProvider)))
         keys = {}
         for config in configs:
             try:
-                keys[config.provider] = self._secrets.open(config.api_key)
+                keys[config.provider] = (self._secrets.open(config.api_key), config.base_url)
             except errors.UnavailableError:
                 continue  # undecryptable: the backend reports "API key not configured"
         return keys
@@ -114,11 +118,15 @@ class ProviderService:
 
 async def _ensure_virtual_backend(
     session: AsyncSession, provider: CloudProvider, now: datetime
-) -> None:
-    """Create the provider's backend unless it exists (an operator may have edited it)."""
-    if await registry_store.find_backend(session, provider.value) is not None:
-        return
-    await registry_store.create_backend(
+) -> Backend:
+    """The provider's backend, created unless it exists (an operator may have edited it).
+
+    The key being configured is bound to this backend's URL.
+    """
+    found = await registry_store.find_backend(session, provider.value)
+    if found is not None:
+        return found
+    return await registry_store.create_backend(
         session,
         Backend(
             id=provider.value,

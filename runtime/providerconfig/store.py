@@ -33,6 +33,7 @@ async def put_config(session: AsyncSession, config: ProviderConfig) -> ProviderC
         session.add(ProviderConfigRow(**msgspec.structs.asdict(config)))
     else:
         row.api_key, row.updated_at = config.api_key, config.updated_at
+        row.base_url = config.base_url
     await session.flush()
     return config
 

@@ -22,10 +22,11 @@ class CloudProvider(StrEnum):
 
 
 class ProviderConfig(msgspec.Struct, frozen=True, kw_only=True):
-    """A stored provider credential; `api_key` is the plaintext key."""
+    """A stored provider credential; `api_key` is the plaintext key, sent only to `base_url`."""
 
     provider: CloudProvider
     api_key: str
+    base_url: str = ""
     created_at: datetime
     updated_at: datetime
 

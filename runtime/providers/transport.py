@@ -8,6 +8,8 @@ about a millisecond of CPU per request and grows with the number of pooled conne
 from __future__ import annotations
 
 import asyncio
+import select
+import socket
 import ssl
 from collections import defaultdict, deque
 from collections.abc import AsyncIterator
@@ -15,6 +17,13 @@ from typing import Any
 
 import httptools
 import httpx
+
+from runtime.providers.outbound import (
+    OutboundPolicy,
+    OutboundRefusedError,
+    check_address,
+    host_refusal,
+)
 
 _READ = 65536
 Key = tuple[str, str, int]
@@ -44,6 +53,28 @@ class _Parsed:
         # the parser only knows this while the message is being completed
         self.keep_alive = self.parser is not None and self.parser.should_keep_alive()
         self.done = True
+
+
+class _NotSentError(Exception):
+    """The request was not written at all: sending it on another connection is safe."""
+
+
+def _still_open(connection: _Connection) -> bool:
+    """Whether an idle pooled connection is still usable, checked before writing to it.
+
+    An idle HTTP/1.1 connection has nothing to read: if its socket is readable, the server
+    closed it (EOF or reset) or sent something unasked for, and either way it is dropped.
+    """
+    if connection.writer.is_closing() or connection.reader.at_eof():
+        return False
+    sock = connection.writer.get_extra_info("socket")
+    if sock is None:
+        return True
+    try:
+        readable, _, _ = select.select([sock.fileno()], [], [], 0)
+    except (OSError, ValueError):
+        return False
+    return not readable
 
 
 class _Connection:
@@ -121,17 +152,16 @@ async def _feed(
         raise httpx.RemoteProtocolError(f"malformed response: {exc}") from exc
 
 
-class _NotWrittenError(Exception):
-    """The connection was closed before any byte of the request was written."""
-
-
 class LeanTransport(httpx.AsyncBaseTransport):
     """Pools idle connections per (scheme, host, port); one request per connection at a time."""
 
-    def __init__(self, *, max_idle_per_host: int = 256) -> None:
+    def __init__(
+        self, *, max_idle_per_host: int = 256, policy: OutboundPolicy | None = None
+    ) -> None:
         self._idle: defaultdict[Key, deque[_Connection]] = defaultdict(deque)
         self._max_idle = max_idle_per_host
         self._tls = ssl.create_default_context()
+        self._policy = policy or OutboundPolicy()
 
     def release(self, key: Key, connection: _Connection) -> None:
         idle = self._idle[key]
@@ -147,32 +177,37 @@ class LeanTransport(httpx.AsyncBaseTransport):
         timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
         head = _head(request)
         body = request.content if _has_fixed_body(request) else await _collect(request, head)
-        for attempt in range(2):
-            reused, connection = await self._connection(key, timeouts.get("connect"))
-            try:
-                return await self._exchange(key, connection, head + body, timeouts.get("read"))
-            except _NotWrittenError:
-                # the pooled connection was found closed before the request went out: one
-                # fresh try. Once written, a request is never re-sent (a completion would run
-                # twice on the backend).
-                if not reused or attempt:
-                    raise httpx.RemoteProtocolError("connection closed before sending") from None
-        raise AssertionError("unreachable")  # pragma: no cover
+        reused, connection = await self._connection(key, timeouts.get("connect"))
+        try:
+            return await self._exchange(key, connection, head + body, timeouts.get("read"))
+        except _NotSentError as exc:
+            # at most once: only a request that never left may go again, on a new connection
+            if not reused:
+                raise httpx.WriteError(str(exc)) from exc
+        _, connection = await self._connection(key, timeouts.get("connect"), pooled=False)
+        try:
+            return await self._exchange(key, connection, head + body, timeouts.get("read"))
+        except _NotSentError as exc:
+            raise httpx.WriteError(str(exc)) from exc
 
-    async def _connection(self, key: Key, seconds: float | None) -> tuple[bool, _Connection]:
+    async def _connection(
+        self, key: Key, seconds: float | None, *, pooled: bool = True
+    ) -> tuple[bool, _Connection]:
         idle = self._idle[key]
-        if idle:
-            await asyncio.sleep(0)  # let a close the server already sent be seen
-        while idle:
+        while pooled and idle:
             connection = idle.pop()
-            if not connection.writer.is_closing() and not connection.reader.at_eof():
+            if _still_open(connection):
                 return True, connection
             connection.close()
         scheme, host, port = key
         try:
             async with asyncio.timeout(seconds):
+                address = await self._permitted_address(host, port)
                 reader, writer = await asyncio.open_connection(
-                    host, port, ssl=self._tls if scheme == "https" else None
+                    address,
+                    port,
+                    ssl=self._tls if scheme == "https" else None,
+                    server_hostname=host if scheme == "https" else None,
                 )
         except TimeoutError:
             raise httpx.ConnectTimeout(f"connecting to {host}:{port} timed out") from None
@@ -180,20 +215,38 @@ class LeanTransport(httpx.AsyncBaseTransport):
             raise httpx.ConnectError(f"cannot connect to {host}:{port}: {exc}") from exc
         return False, _Connection(reader, writer)
 
+    async def _permitted_address(self, host: str, port: int) -> str:
+        """Resolve `host` and return an address to dial; every address must pass the policy.
+
+        Raises OutboundRefusedError before any connection is attempted, so a name that now
+        resolves to a metadata or (when denied) private address is never contacted.
+        """
+        reason = host_refusal(host, self._policy)
+        if reason is not None:
+            raise OutboundRefusedError(f"the outbound policy refused {host}: {reason}")
+        infos = await asyncio.get_running_loop().getaddrinfo(
+            host.strip("[]"), port, type=socket.SOCK_STREAM
+        )
+        addresses = [str(info[4][0]) for info in infos]
+        for address in addresses:
+            check_address(host, address, self._policy)
+        if not addresses:
+            raise OSError(f"{host} resolves to no address")
+        return addresses[0]
+
     async def _exchange(
         self, key: Key, connection: _Connection, payload: bytes, read_timeout: float | None
     ) -> httpx.Response:
         parsed = _Parsed()
         parser = httptools.HttpResponseParser(parsed)
         parsed.parser = parser
-        if connection.writer.is_closing() or connection.reader.at_eof():
-            connection.close()
-            raise _NotWrittenError
+        if connection.writer.is_closing():
+            raise _NotSentError("the connection closed before the request was written")
         try:
             connection.writer.write(payload)
-        except OSError:
+        except (OSError, RuntimeError) as exc:
             connection.close()
-            raise _NotWrittenError from None
+            raise _NotSentError(str(exc)) from exc
         while not parsed.head_done:
             await _feed(connection, parser, read_timeout)
         return httpx.Response(

@@ -10,13 +10,14 @@ from urllib.parse import urlsplit
 from runtime import errors
 from runtime.db import Database
 from runtime.paging import PageRequest
+from runtime.providers.outbound import OutboundPolicy, check_url
 from runtime.registry import store
 from runtime.registry.types import Backend, BackendKind, BackendSpec, Model, ModelSpec
 
 _KINDS = ", ".join(kind.value for kind in BackendKind)
 
 
-def validate_backend(spec: BackendSpec) -> BackendKind:
+def validate_backend(spec: BackendSpec, policy: OutboundPolicy | None = None) -> BackendKind:
     """Check a backend spec; return its kind. Raises InvalidInputError naming the field."""
     if not spec.name.strip():
         raise errors.InvalidInputError("invalid backend data: name is required", param="name")
@@ -28,6 +29,7 @@ def validate_backend(spec: BackendSpec) -> BackendKind:
             "invalid backend data: baseUrl must be an absolute http or https URL",
             param="baseUrl",
         )
+    check_url(spec.base_url, policy or OutboundPolicy(), param="baseUrl")
     try:
         return BackendKind(spec.type)
     except ValueError:
@@ -58,14 +60,20 @@ class BackendService:
     """Create, read, update and delete backends."""
 
     def __init__(
-        self, db: Database, *, max_rows: int, on_change: Callable[[], None] = lambda: None
+        self,
+        db: Database,
+        *,
+        max_rows: int,
+        on_change: Callable[[], None] = lambda: None,
+        policy: OutboundPolicy | None = None,
     ) -> None:
         self._db = db
         self._max_rows = max_rows
         self._on_change = on_change
+        self._policy = policy or OutboundPolicy()
 
     async def create(self, spec: BackendSpec) -> Backend:
-        kind = validate_backend(spec)
+        kind = validate_backend(spec, self._policy)
         now = datetime.now(UTC)
         backend = Backend(
             id=str(uuid.uuid4()),
@@ -89,7 +97,7 @@ class BackendService:
             return await store.list_backends(session, page)
 
     async def update(self, backend_id: str, spec: BackendSpec) -> Backend:
-        kind = validate_backend(spec)
+        kind = validate_backend(spec, self._policy)
         async with self._db.transaction(self._on_change) as session:
             current = await store.get_backend(session, backend_id)
             changed = Backend(

@@ -1,7 +1,7 @@
 """Drivers: the driver for each backend, with the provider key that backend may use.
 
-Provider keys are read once per reconcile cycle; only the provider's own virtual backend
-(id `openai`) or a Gemini backend is ever given a provider key.
+Provider keys are read once per reconcile cycle; a key is only given to a backend of its
+provider's kind whose URL is the one the key was configured for.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ class Drivers:
         self._client = client
         self._settings = settings
         self._providers = providers
-        self._keys: dict[CloudProvider, str] = {}
+        self._keys: dict[CloudProvider, tuple[str, str]] = {}
 
     async def refresh_keys(self) -> None:
         self._keys = await self._providers.api_keys()
@@ -38,7 +38,16 @@ class Drivers:
 
     def _key_for(self, backend: Backend) -> str | None:
         if backend.type is BackendKind.GEMINI:
-            return self._keys.get(CloudProvider.GEMINI)
-        if backend.type is BackendKind.OPENAI and backend.id == CloudProvider.OPENAI.value:
-            return self._keys.get(CloudProvider.OPENAI)
-        return None
+            provider = CloudProvider.GEMINI
+        elif backend.type is BackendKind.OPENAI and backend.id == CloudProvider.OPENAI.value:
+            provider = CloudProvider.OPENAI
+        else:
+            return None
+        key, url = self._keys.get(provider, ("", ""))
+        if not key or not _same_url(url, backend.base_url):
+            return None
+        return key
+
+
+def _same_url(bound: str, current: str) -> bool:
+    return bool(bound) and bound.rstrip("/").lower() == current.rstrip("/").lower()

@@ -41,6 +41,9 @@ async def gemini(settings: Settings) -> AsyncIterator[tuple[FakeGemini, Served, 
             "/backends/gemini", json={"name": "gemini", "baseUrl": served.url, "type": "gemini"}
         )
         assert moved.status_code == 200
+        # the key is bound to the URL it was configured for: configure it again for the new one
+        again = {"apiKey": "gk-secret", "upsert": True}
+        assert (await api.post("/providers/gemini/configure", json=again)).status_code == 200
         group = (await api.post("/groups", json={"name": "cloud"})).json()["id"]
         await declare_model(api, group, "gemini-1.5-flash")
         for target in (group, "internal_embed_group"):

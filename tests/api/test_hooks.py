@@ -37,7 +37,7 @@ async def test_created_hook_round_trips(client: Client) -> None:
     assert response.status_code == 201
     body = response.json()
     uuid.UUID(body["id"])
-    assert {k: body[k] for k in HOOK} == HOOK
+    assert {k: body[k] for k in HOOK} == {**HOOK, "headers": {"Authorization": "Bea…oken"}}
     assert body["createdAt"] == body["updatedAt"]
     assert body["createdAt"].startswith("20")
     for path in (f"/hooks/remote/{body['id']}", "/hooks/remote/by-name/mailing-tools"):
@@ -230,6 +230,33 @@ async def test_schemas_hold_reachable_hooks_only(settings: Settings) -> None:
         assert response.status_code == 200
         assert response.json() == {"up": tools.document}
         assert (await client.get("/supported")).json() == ["down", "up"]
+
+
+async def test_header_values_are_shown_masked_and_sent_unchanged(settings: Settings) -> None:
+    secret = "Bearer sk-live-0123456789"
+    hook = {"name": "tools", "timeoutMs": 2000, "headers": {"Authorization": secret}}
+    tools = FakeToolServer()
+    async with (
+        serve(tools) as served,
+        serve(create_app(settings), lifespan=True) as ours,
+        httpx.AsyncClient(base_url=ours.url, timeout=10) as client,
+    ):
+        created = await client.post("/hooks/remote", json={**hook, "endpointUrl": served.url})
+        hook_id = created.json()["id"]
+        shown = [
+            created.json(),
+            (await client.get(f"/hooks/remote/{hook_id}")).json(),
+            (await client.get("/hooks/remote/by-name/tools")).json(),
+            *(await client.get("/hooks/remote")).json(),
+        ]
+        assert [h["headers"] for h in shown] == [{"Authorization": "Bea…6789"}] * 4
+        # a client that puts back what it was shown keeps the secret
+        again = {k: shown[1][k] for k in ("name", "endpointUrl", "headers")}
+        updated = await client.put(f"/hooks/remote/{hook_id}", json={**again, "timeoutMs": 3000})
+        assert updated.status_code == 200
+        assert secret not in updated.text
+        assert (await client.get("/hooks/schemas")).json() == {"tools": tools.document}
+    assert tools.requests[0].headers["authorization"] == secret
 
 
 async def test_our_openapi_document_describes_the_hook_routes(client: Client) -> None:

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import httpx
 import pytest
 
+from runtime.providers.outbound import OutboundPolicy, OutboundRefusedError
 from runtime.providers.transport import LeanTransport
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
@@ -180,3 +181,66 @@ async def test_broken_answers_are_protocol_errors(client: httpx.AsyncClient, rep
     async with RawServer(broken) as server:
         with pytest.raises(httpx.RemoteProtocolError):
             await client.get(server.url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://169.254.169.254/latest/meta-data", "http://[fe80::1]/", "http://100.100.100.200"],
+)
+async def test_metadata_addresses_are_refused_before_connecting(
+    client: httpx.AsyncClient, url: str
+) -> None:
+    with pytest.raises(OutboundRefusedError, match="outbound policy refused"):
+        await client.get(url)
+
+
+async def test_a_denied_private_address_is_never_contacted() -> None:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(answer(b"ok"))
+        await writer.drain()
+
+    strict = LeanTransport(policy=OutboundPolicy(deny_private=True))
+    async with RawServer(handler) as server, httpx.AsyncClient(transport=strict) as http:
+        with pytest.raises(OutboundRefusedError, match="loopback"):
+            await http.get(server.url.replace("127.0.0.1", "localhost"))
+    assert server.connections == 0
+
+
+class Counting:
+    """Answers the first request on each connection, keeping it alive; counts requests."""
+
+    def __init__(self, *, answer_later: bool) -> None:
+        self.requests: list[bytes] = []
+        self.answer_later = answer_later
+
+    async def __call__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.requests.append(await read_request(reader))
+        writer.write(answer(b"ok"))
+        await writer.drain()
+        if not self.answer_later:
+            return  # closes the idle kept-alive connection
+        self.requests.append(await read_request(reader))  # read it whole, then hang up
+
+
+async def test_an_idle_connection_closed_by_the_server_is_replaced_before_writing(
+    client: httpx.AsyncClient,
+) -> None:
+    server_side = Counting(answer_later=False)
+    async with RawServer(server_side) as server:
+        assert (await client.get(f"{server.url}/one")).text == "ok"
+        await asyncio.sleep(0.05)  # the server's close reaches us while the connection is idle
+        assert (await client.get(f"{server.url}/two")).text == "ok"
+    assert [r.split(b" ")[1] for r in server_side.requests] == [b"/one", b"/two"]
+    assert server.connections == 2
+
+
+async def test_a_request_the_server_read_is_never_sent_twice(client: httpx.AsyncClient) -> None:
+    server_side = Counting(answer_later=True)
+    async with RawServer(server_side) as server:
+        assert (await client.get(f"{server.url}/one")).text == "ok"
+        with pytest.raises(httpx.RemoteProtocolError):
+            await client.post(f"{server.url}/generate", content=b"run once")
+        await asyncio.sleep(0.05)
+    assert [r.split(b" ")[1] for r in server_side.requests] == [b"/one", b"/generate"]
+    assert server.connections == 1

@@ -15,3 +15,5 @@ class ProviderConfigRow(Base, Timestamps):
 
     provider: Mapped[str] = mapped_column(String(32), primary_key=True)
     api_key: Mapped[str] = mapped_column(Text, nullable=False)
+    # the key is only sent to a backend at this URL (the one it was configured for)
+    base_url: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
