@@ -6,7 +6,10 @@ The only owner of background tasks in the process (used from the app lifespan).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import random
+import time
 from types import TracebackType
 from typing import Protocol
 
@@ -23,11 +26,20 @@ class Loop(Protocol):
 class Background:
     """`async with Background(loops):` runs every loop until the block exits."""
 
-    def __init__(self, loops: dict[str, Loop], *, stop_timeout: float = 2.0) -> None:
+    def __init__(
+        self,
+        loops: dict[str, Loop],
+        *,
+        stop_timeout: float = 2.0,
+        first_backoff: float = 0.5,
+        healthy_after: float = 60.0,
+    ) -> None:
         self._loops = loops
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self._stop_timeout = stop_timeout
+        self._first_backoff = first_backoff
+        self._healthy_after = healthy_after  # a loop that ran this long before it crashed was well
 
     async def __aenter__(self) -> Background:
         self._tasks = [
@@ -50,16 +62,24 @@ class Background:
         self._tasks = []
 
     async def _supervise(self, name: str, loop: Loop) -> None:
-        backoff = 0.5
+        """Run `loop`; restart it after a crash, with a jittered backoff.
+
+        The backoff doubles while the loop keeps crashing and starts from the first step again
+        once the loop has run well for `healthy_after` seconds.
+        """
+        backoff = self._first_backoff
         while not self._stop.is_set():
+            started = time.monotonic()
             try:
                 await loop.run(self._stop)
             except Exception:
-                log.exception("background loop %s crashed; restarting in %.1fs", name, backoff)
-                try:
-                    await asyncio.wait_for(self._stop.wait(), timeout=backoff)
-                except TimeoutError:
-                    backoff = min(backoff * 2, _MAX_BACKOFF)
+                if time.monotonic() - started >= self._healthy_after:
+                    backoff = self._first_backoff
+                delay = random.uniform(backoff / 2, backoff)  # noqa: S311 - jitter, not crypto
+                log.exception("background loop %s crashed; restarting in %.1fs", name, delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stop.wait(), timeout=delay)
+                backoff = min(backoff * 2, _MAX_BACKOFF)
             else:
                 return
 
