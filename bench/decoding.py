@@ -19,7 +19,7 @@ import msgspec
 
 from runtime import decoding
 from runtime.api.backends import BackendIn
-from runtime.providers.chat import ChatRequest, parse_chat
+from runtime.wire.openai import ChatRequest, parse_chat
 
 TOOLS = [
     {

@@ -147,9 +147,7 @@ def build_services(
     if not db.is_sqlite:
         followers.append(Broadcast(node))
     events = EventService(db, bus, followers=followers)
-    tasks = TaskService(
-        gateway, resolver, task_model=settings.task_model, embed_model=settings.embed_model
-    )
+    tasks = TaskService(gateway, task_model=settings.task_model, embed_model=settings.embed_model)
     policy = outbound_policy(settings)
     hooks = HookService(
         db, http, max_rows=settings.max_rows, schema_ttl=settings.hook_schema_ttl, policy=policy
@@ -197,7 +195,6 @@ def _chains(
     """Stored chains and the executor that runs them through our gateway and hooks."""
     llm = GatewayLlm(
         gateway,
-        resolver,
         chat_model=settings.chat_model,
         task_model=settings.task_model,
         embed_model=settings.embed_model,

@@ -16,6 +16,8 @@ from runtime.api.base import page_request
 from runtime.api.disconnect import unless_gone
 from runtime.execution import ChatGateway
 from runtime.registry import Model, ModelService
+from runtime.wire.openai import as_json, parse_chat
+from runtime.wire.sse import encoded
 
 
 class ModelEntryOut(msgspec.Struct):
@@ -50,14 +52,15 @@ class OpenAIController(Controller):
         self, request: Request[Any, Any, Any], chat: NamedDependency[ChatGateway]
     ) -> Response[bytes] | Stream:
         body = await request.body()
-        parsed = chat.parse(body)
+        parsed = parse_chat(body)
         if parsed.stream:
             return Stream(
-                await unless_gone(request, chat.stream(parsed, body)),
+                encoded(await unless_gone(request, chat.stream(parsed, body))),
                 media_type="text/event-stream",
                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
             )
-        return Response(await chat.complete(parsed, body), media_type=MediaType.JSON)
+        answer = await unless_gone(request, chat.complete(parsed, body))
+        return Response(as_json(answer), media_type=MediaType.JSON)
 
     @get(["/v1/models", "/openai/v1/models"])
     async def list_openai_models(

@@ -19,7 +19,6 @@ import msgspec
 
 from runtime import decoding, errors
 from runtime.chainstore import ChainService
-from runtime.execution.gateway import error_event
 from runtime.taskengine.chat import ChatHistory, OpenAIChatRequest, OpenAIChatResponse
 from runtime.taskengine.convert import (
     completion_id,
@@ -32,8 +31,7 @@ from runtime.taskengine.datatypes import DataType, to_builtins
 from runtime.taskengine.executor import Executor
 from runtime.taskengine.schema import ChainDefinition
 from runtime.taskengine.types import ChainError, RunResult
-
-_DONE = b"data: [DONE]\n\n"
+from runtime.wire.sse import DONE, encode, error_event
 
 
 class ChainRunner:
@@ -51,10 +49,6 @@ class ChainRunner:
         chain = await self.chains.get(chain_id)
         result = await self.executor.run(chain, value, DataType.JSON)
         return to_builtins(result.output), msgspec.to_builtins(result.state)
-
-
-def _sse(value: Any) -> bytes:
-    return b"data: " + msgspec.json.encode(value) + b"\n\n"
 
 
 class ChainChat:
@@ -153,11 +147,11 @@ class ChainChat:
 
         async def chunks() -> AsyncIterator[bytes]:
             if choice.message.tool_calls:
-                yield _sse(tool_calls_chunk(*ids, choice.message.tool_calls))
+                yield encode(tool_calls_chunk(*ids, choice.message.tool_calls))
             else:
-                yield _sse(content_chunk(*ids, choice.message.content or ""))
-            yield _sse(final_chunk(*ids, choice.finish_reason))
-            yield _DONE
+                yield encode(content_chunk(*ids, choice.message.content or ""))
+            yield encode(final_chunk(*ids, choice.finish_reason or "stop"))
+            yield DONE
 
         return chunks()
 
@@ -171,7 +165,7 @@ class ChainChat:
         try:
             text: str | None = first
             while text is not None:
-                yield _sse(content_chunk(*ids, text))
+                yield encode(content_chunk(*ids, text))
                 text = await queue.get()
             try:
                 response = self._response(await task)
@@ -180,10 +174,10 @@ class ChainChat:
                 return
             choice = response.choices[0] if response.choices else None
             if choice is not None and choice.message.tool_calls:
-                yield _sse(tool_calls_chunk(*ids, choice.message.tool_calls))
-            reason = choice.finish_reason if choice is not None else "stop"
-            yield _sse(final_chunk(*ids, reason))
-            yield _DONE
+                yield encode(tool_calls_chunk(*ids, choice.message.tool_calls))
+            reason = (choice.finish_reason if choice is not None else None) or "stop"
+            yield encode(final_chunk(*ids, reason))
+            yield DONE
         finally:
             await _stop(task)  # when the client went away, the chain is still running
 

@@ -1,6 +1,8 @@
 """ChatGateway: an OpenAI chat request routed to a backend, with failover before the first byte.
 
 Does network I/O through drivers; records every attempt's outcome in the routing health.
+Answers stay what the driver gave (typed values, or an OpenAI backend's bytes to relay): the
+caller encodes them once for its client.
 """
 
 from __future__ import annotations
@@ -10,17 +12,17 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import TypeVar, cast
 
-import msgspec
-
 from runtime import errors
-from runtime.providers import Driver
-from runtime.providers.chat import Chat, ChatRequest, estimated_tokens, parse_chat
+from runtime.providers import Chat, Driver
+from runtime.providers.messages import Embedded
 from runtime.registry.types import Backend
 from runtime.routing import Capability, Resolver, Route, RouteRequest
+from runtime.wire.openai import ChatRequest, Completion, estimated_tokens
+from runtime.wire.sse import StreamItem, error_event
 
 log = logging.getLogger("runtime.gateway")
 T = TypeVar("T")
-Stream = AsyncGenerator[bytes, None]
+Stream = AsyncGenerator[StreamItem, None]
 
 
 class ChatGateway:
@@ -31,26 +33,55 @@ class ChatGateway:
         self._drivers = drivers
         self._health = resolver.health
 
-    def parse(self, body: bytes) -> ChatRequest:
-        return parse_chat(body)
-
-    async def _routes(self, request: ChatRequest) -> list[Route]:
-        # a chat-capable model streams: `canStream` is declared, never required
+    async def routes(
+        self, model: str, need: Capability, *, provider: str | None = None, min_context: int = 0
+    ) -> list[Route]:
+        """The routes for `model`, best first; raises why when there is none."""
         return await self._resolver.routes(
             RouteRequest(
-                model=request.model,
-                needs=frozenset({Capability.CHAT}),
-                min_context=estimated_tokens(request),
+                model=model, needs=frozenset({need}), provider=provider, min_context=min_context
             )
         )
 
-    async def complete(self, request: ChatRequest, body: bytes) -> bytes:
-        """A whole `chat.completion`; raises the last error when every attempt failed."""
-        routes = await self._routes(request)
+    async def _chat_routes(self, request: ChatRequest, provider: str | None) -> list[Route]:
+        # a chat-capable model streams: `canStream` is declared, never required
+        return await self.routes(
+            request.model,
+            Capability.CHAT,
+            provider=provider,
+            min_context=estimated_tokens(request),
+        )
+
+    async def complete(
+        self, request: ChatRequest, body: bytes | None = None, *, provider: str | None = None
+    ) -> Completion | bytes:
+        """The whole answer; raises the last error when every attempt failed."""
+        routes = await self._chat_routes(request, provider)
         return await self.first_success(
             routes,
             lambda driver, route: driver.chat(Chat(request=request, body=body, model=route.model)),
         )
+
+    async def embed(
+        self,
+        model: str,
+        texts: list[str],
+        *,
+        dimensions: int | None = None,
+        provider: str | None = None,
+    ) -> Embedded:
+        """One vector per text; `dimensions` a backend cannot honour is the client's 400."""
+        routes = await self.routes(model, Capability.EMBED, provider=provider)
+        embedded = await self.first_success(
+            routes,
+            lambda driver, route: driver.embed(route.model, texts, dimensions=dimensions),
+        )
+        if dimensions is not None and any(len(v) != dimensions for v in embedded.vectors):
+            raise errors.BadRequestError(
+                f"the backend serving {model} cannot shorten embeddings to {dimensions} dimensions",
+                param="dimensions",
+            )
+        return embedded
 
     async def first_success(
         self, routes: list[Route], call: Callable[[Driver, Route], Awaitable[T]]
@@ -74,26 +105,28 @@ class ChatGateway:
         assert failure is not None  # noqa: S101 - routes are never empty
         raise failure
 
-    async def stream(self, request: ChatRequest, body: bytes) -> AsyncIterator[bytes]:
-        """SSE bytes of the answer; the first chunk is already in hand when this returns.
+    async def stream(
+        self, request: ChatRequest, body: bytes | None = None, *, provider: str | None = None
+    ) -> AsyncIterator[StreamItem]:
+        """The answer's chunks (or relayed SSE bytes); the first is in hand when this returns.
 
-        A failure before the first byte raises (an HTTP error); after it, the stream ends with
+        A failure before the first item raises (an HTTP error); after it, the stream ends with
         an error event.
         """
-        relay = self._relay(await self._routes(request), request, body)
+        relay = self._relay(await self._chat_routes(request, provider), request, body)
         try:
-            first = await anext(relay)
+            first: StreamItem | None = await anext(relay)
         except StopAsyncIteration:
-            first = b""
+            first = None
         except BaseException:
             await relay.aclose()
             raise
         return _prepend(first, relay)
 
     async def _relay(
-        self, routes: list[Route], request: ChatRequest, body: bytes
-    ) -> AsyncGenerator[bytes, None]:
-        """Each route in turn until one sends a byte; its stream then, to the end.
+        self, routes: list[Route], request: ChatRequest, body: bytes | None
+    ) -> AsyncGenerator[StreamItem, None]:
+        """Each route in turn until one sends something; its stream then, to the end.
 
         In-flight counts are kept by one try/finally per attempt, whatever ends it (an error of
         any kind, the client leaving, cancellation), and the driver's stream is always closed.
@@ -146,14 +179,9 @@ class ChatGateway:
         return exc
 
 
-async def _prepend(first: bytes, rest: Stream) -> AsyncIterator[bytes]:
+async def _prepend(first: StreamItem | None, rest: Stream) -> AsyncIterator[StreamItem]:
     async with contextlib.aclosing(rest):
-        if first:
+        if first is not None:
             yield first
         async for chunk in rest:
             yield chunk
-
-
-def error_event(exc: BaseException) -> bytes:
-    """The SSE event that ends a stream that broke off: the HTTP error envelope of `exc`."""
-    return b"data: " + msgspec.json.encode(errors.envelope_of(exc)) + b"\n\n"

@@ -1,8 +1,9 @@
 """GatewayLlm: the task engine's `Llm` port over our router, gateway and drivers.
 
-Chat calls become OpenAI requests (the drivers' lingua franca) and go through `ChatGateway`, so
-chains get the same routing, failover and health as `/v1/chat/completions`. A task's model
-list is tried in order; a model nobody serves right now moves on to the next one.
+Chat calls are built as OpenAI request values (the drivers' lingua franca) and go through
+`ChatGateway`, so chains get the same routing, failover and health as `/v1/chat/completions`;
+answers come back as values (or relayed bytes, decoded once). A task's model list is tried in
+order; a model nobody serves right now moves on to the next one.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar, cast
+from typing import TypeVar, cast
 
 import msgspec
 
@@ -19,8 +20,8 @@ from runtime.config import DefaultModel
 from runtime.execution.gateway import ChatGateway
 from runtime.execution.tasks import SYSTEM
 from runtime.providers.base import PROMPT_TEMPERATURE
-from runtime.routing import Capability, Resolver, Route, RouteRequest
-from runtime.taskengine.chat import FunctionCall, Message, ToolCall, ToolSpec
+from runtime.routing import Capability, Route
+from runtime.taskengine.chat import Message, ToolSpec
 from runtime.taskengine.ports import (
     ChatCall,
     ChatDelta,
@@ -29,46 +30,10 @@ from runtime.taskengine.ports import (
     PromptCall,
     ToolCallDelta,
 )
+from runtime.wire import openai as oa
+from runtime.wire.sse import ChunkReader, StreamItem
 
 T = TypeVar("T")
-
-
-class _Function(msgspec.Struct):
-    name: str = ""
-    arguments: str = ""
-
-
-class _ToolCall(msgspec.Struct):
-    id: str = ""
-    function: _Function = msgspec.field(default_factory=_Function)
-    index: int = 0
-
-
-class _Message(msgspec.Struct):
-    content: str | None = None
-    tool_calls: list[_ToolCall] | None = None
-
-
-class _Choice(msgspec.Struct):
-    message: _Message | None = None
-    delta: _Message | None = None
-
-
-class _Usage(msgspec.Struct):
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-
-class _Reply(msgspec.Struct):
-    """A `chat.completion` or one `chat.completion.chunk`, as far as chains need it."""
-
-    choices: list[_Choice] = msgspec.field(default_factory=list)
-    model: str = ""
-    usage: _Usage | None = None
-    error: dict[str, Any] | None = None
-
-
-_reply = msgspec.json.Decoder(_Reply)
 
 
 class ToolNames:
@@ -100,61 +65,55 @@ class ToolNames:
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]")
 
 
-def _wire_message(message: Message, names: ToolNames) -> dict[str, Any]:
-    wire: dict[str, Any] = {"role": message.role, "content": message.content}
-    if message.tool_call_id:
-        wire["tool_call_id"] = message.tool_call_id
-    if message.call_tools:
-        wire["tool_calls"] = [
-            {
-                "id": call.id,
-                "type": "function",
-                "function": {
-                    "name": names.wire(call.function.name),
-                    "arguments": call.function.arguments,
-                },
-            }
-            for call in message.call_tools
-        ]
-    return wire
+def _wire_message(message: Message, names: ToolNames) -> oa.ChatMessage:
+    calls = [
+        oa.ToolCall(
+            id=call.id,
+            function=oa.FunctionCall(
+                name=names.wire(call.function.name), arguments=call.function.arguments
+            ),
+        )
+        for call in message.call_tools
+    ]
+    return oa.ChatMessage(
+        role=message.role,
+        content=message.content,
+        tool_call_id=message.tool_call_id or None,
+        tool_calls=calls or None,
+    )
 
 
-def _request(call: ChatCall, model: str, names: ToolNames, *, stream: bool) -> bytes:
-    body: dict[str, Any] = {
-        "model": model,
-        "messages": [_wire_message(m, names) for m in call.messages],
-        "stream": stream,
-    }
+def _request(call: ChatCall, model: str, names: ToolNames, *, stream: bool) -> oa.ChatRequest:
+    tools: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
     if call.tools:
-        body["tools"] = [
-            msgspec.to_builtins(
-                msgspec.structs.replace(
-                    tool,
-                    function=msgspec.structs.replace(
-                        tool.function, name=names.wire(tool.function.name)
-                    ),
-                )
+        wired = [
+            msgspec.structs.replace(
+                tool,
+                function=msgspec.structs.replace(
+                    tool.function, name=names.wire(tool.function.name)
+                ),
             )
             for tool in call.tools
         ]
-    if call.temperature is not None:
-        body["temperature"] = call.temperature
-    if call.max_tokens is not None:
-        body["max_tokens"] = call.max_tokens
-    return msgspec.json.encode(body)
+        tools = msgspec.Raw(msgspec.json.encode(wired))
+    return oa.ChatRequest(
+        model=model,
+        messages=[_wire_message(m, names) for m in call.messages],
+        stream=stream,
+        tools=tools,
+        temperature=call.temperature,
+        max_tokens=call.max_tokens,
+    )
 
 
-def _assistant(message: _Message, names: ToolNames) -> Message:
-    calls = [
-        ToolCall(
-            id=c.id,
-            function=FunctionCall(
-                name=names.original(c.function.name), arguments=c.function.arguments
-            ),
+def _assistant(content: str, calls: list[oa.ToolCall], names: ToolNames) -> Message:
+    named = [
+        msgspec.structs.replace(
+            c, function=msgspec.structs.replace(c.function, name=names.original(c.function.name))
         )
-        for c in message.tool_calls or ()
+        for c in calls
     ]
-    return Message(role="assistant", content=message.content or "", call_tools=calls)
+    return Message(role="assistant", content=content, call_tools=named)
 
 
 class GatewayLlm:
@@ -163,14 +122,12 @@ class GatewayLlm:
     def __init__(
         self,
         gateway: ChatGateway,
-        resolver: Resolver,
         *,
         chat_model: DefaultModel | None,
         task_model: DefaultModel | None,
         embed_model: DefaultModel | None,
     ) -> None:
         self._gateway = gateway
-        self._resolver = resolver
         self._defaults = {"chat": chat_model, "prompt": task_model, "embed": embed_model}
 
     def _models(self, wanted: list[str], kind: str) -> list[str]:
@@ -182,10 +139,7 @@ class GatewayLlm:
         return [default.model]
 
     async def _routes(self, model: str, need: Capability, providers: list[str]) -> list[Route]:
-        provider = providers[0] if providers else None
-        return await self._resolver.routes(
-            RouteRequest(model=model, needs=frozenset({need}), provider=provider)
-        )
+        return await self._gateway.routes(model, need, provider=_first(providers))
 
     async def _each_model(self, models: list[str], call: Callable[[str], Awaitable[T]]) -> T:
         """`call` with each model in turn while nobody serves the previous one."""
@@ -200,14 +154,17 @@ class GatewayLlm:
         names = ToolNames(call.tools)
 
         async def one(model: str) -> ChatResult:
-            body = _request(call, model, names, stream=False)
-            reply = _reply.decode(await self._gateway.complete(self._gateway.parse(body), body))
-            if not reply.choices or reply.choices[0].message is None:
+            request = _request(call, model, names, stream=False)
+            answer = oa.as_completion(
+                await self._gateway.complete(request, provider=_first(call.providers))
+            )
+            if not answer.choices:
                 raise errors.UpstreamError("the backend answered without a message")
-            usage = reply.usage or _Usage()
+            message = answer.message
+            usage = answer.usage or oa.Usage()
             return ChatResult(
-                message=_assistant(reply.choices[0].message, names),
-                model=reply.model or model,
+                message=_assistant(message.content or "", message.tool_calls or [], names),
+                model=answer.model or model,
                 input_tokens=usage.prompt_tokens,
                 output_tokens=usage.completion_tokens,
             )
@@ -218,16 +175,19 @@ class GatewayLlm:
         models = self._models(call.models, "chat")
         names = ToolNames(call.tools)
 
-        async def opened(model: str) -> tuple[str, AsyncIterator[bytes]]:
-            body = _request(call, model, names, stream=True)
-            return model, await self._gateway.stream(self._gateway.parse(body), body)
+        async def opened(model: str) -> tuple[str, AsyncIterator[StreamItem]]:
+            request = _request(call, model, names, stream=True)
+            return model, await self._gateway.stream(request, provider=_first(call.providers))
 
-        model, chunks = await self._each_model(models, opened)
+        model, items = await self._each_model(models, opened)
         assembled = _Assembly(model, names)
-        async with contextlib.aclosing(cast(AsyncGenerator[bytes, None], chunks)) as closing:
-            async for chunk in closing:
-                for delta in assembled.feed(chunk):
-                    yield delta
+        reader = ChunkReader()
+        async with contextlib.aclosing(cast(AsyncGenerator[StreamItem, None], items)) as stream:
+            async for item in stream:
+                for chunk in reader.feed(item):
+                    delta = assembled.feed(chunk)
+                    if delta is not None:
+                        yield delta
         yield assembled.result()
 
     async def prompt(self, call: PromptCall) -> str:
@@ -244,47 +204,35 @@ class GatewayLlm:
 
     async def embed(self, call: EmbedCall) -> list[float]:
         async def one(model: str) -> list[float]:
-            routes = await self._routes(model, Capability.EMBED, call.providers)
-            return await self._gateway.first_success(
-                routes, lambda driver, route: driver.embed(route.model, call.text)
+            embedded = await self._gateway.embed(
+                model, [call.text], provider=_first(call.providers)
             )
+            return embedded.vectors[0]
 
         return await self._each_model(self._models(call.models, "embed"), one)
 
 
+def _first(providers: list[str]) -> str | None:
+    return providers[0] if providers else None
+
+
 class _Assembly:
-    """Turns SSE bytes of `chat.completion.chunk`s into deltas and the final message."""
+    """Turns `chat.completion.chunk`s into deltas for the sink and, at the end, the message."""
 
     def __init__(self, model: str, names: ToolNames) -> None:
         self._model = model
         self._names = names
-        self._buffer = b""
         self._content: list[str] = []
-        self._calls: dict[int, _ToolCall] = {}
-        self._usage = _Usage()
+        self._calls: dict[int, oa.ToolCall] = {}
+        self._usage = oa.Usage()
 
-    def feed(self, chunk: bytes) -> list[ChatDelta]:
-        self._buffer += chunk.replace(b"\r\n", b"\n")
-        deltas: list[ChatDelta] = []
-        while b"\n\n" in self._buffer:
-            event, self._buffer = self._buffer.split(b"\n\n", 1)
-            for line in event.splitlines():
-                data = line[5:].strip() if line.startswith(b"data:") else b""
-                if data and data != b"[DONE]":
-                    delta = self._data(_reply.decode(data))
-                    if delta is not None:
-                        deltas.append(delta)
-        return deltas
-
-    def _data(self, reply: _Reply) -> ChatDelta | None:
-        if reply.error is not None:
-            raise errors.UpstreamError(str(reply.error.get("message", "the stream broke off")))
-        self._model = reply.model or self._model
-        if reply.usage is not None:
-            self._usage = reply.usage
-        if not reply.choices or reply.choices[0].delta is None:
+    def feed(self, chunk: oa.Chunk) -> ChatDelta | None:
+        self._model = chunk.model or self._model
+        if chunk.usage is not None:
+            self._usage = chunk.usage
+        if not chunk.choices:
             return None
-        delta = reply.choices[0].delta
+        delta = chunk.choices[0].delta
         parts = [self._tool_part(part) for part in delta.tool_calls or ()]
         if delta.content:
             self._content.append(delta.content)
@@ -292,24 +240,27 @@ class _Assembly:
             return None
         return ChatDelta(content=delta.content or "", tool_calls=parts)
 
-    def _tool_part(self, part: _ToolCall) -> ToolCallDelta:
-        known = self._calls.setdefault(part.index, _ToolCall(index=part.index))
-        known.id = known.id or part.id
-        known.function.name += part.function.name
-        known.function.arguments += part.function.arguments
+    def _tool_part(self, part: oa.DeltaToolCall) -> ToolCallDelta:
+        known = self._calls.get(part.index)
+        if known is None:
+            known = self._calls[part.index] = oa.ToolCall(
+                id="", function=oa.FunctionCall(name="", arguments="")
+            )
+        name, arguments = part.function.name or "", part.function.arguments or ""
+        known.id = known.id or part.id or ""
+        known.function.name += name
+        known.function.arguments += arguments
         return ToolCallDelta(
             index=part.index,
-            id=part.id,
-            name=self._names.original(part.function.name) if part.function.name else "",
-            arguments=part.function.arguments,
+            id=part.id or "",
+            name=self._names.original(name) if name else "",
+            arguments=arguments,
         )
 
     def result(self) -> ChatResult:
         calls = [self._calls[i] for i in sorted(self._calls)]
-        content = "".join(self._content)
-        message = _assistant(_Message(content=content, tool_calls=calls or None), self._names)
         return ChatResult(
-            message=message,
+            message=_assistant("".join(self._content), calls, self._names),
             model=self._model,
             input_tokens=self._usage.prompt_tokens,
             output_tokens=self._usage.completion_tokens,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from runtime import errors
 from runtime.config import DefaultModel
 from runtime.execution.gateway import ChatGateway
-from runtime.routing import Capability, Resolver, RouteRequest
+from runtime.routing import Capability
 
 SYSTEM = (
     "You are a task processing engine talking to other machines. "
@@ -19,13 +19,11 @@ class TaskService:
     def __init__(
         self,
         gateway: ChatGateway,
-        resolver: Resolver,
         *,
         task_model: DefaultModel | None,
         embed_model: DefaultModel | None,
     ) -> None:
         self._gateway = gateway
-        self._resolver = resolver
         self._task_model = task_model
         self.embed_model = embed_model
 
@@ -38,13 +36,7 @@ class TaskService:
                 "no model given and no default task model (TASK_MODEL) configured",
                 param="model_name",
             )
-        routes = await self._resolver.routes(
-            RouteRequest(
-                model=name,
-                needs=frozenset({Capability.PROMPT}),
-                provider=provider or None,
-            )
-        )
+        routes = await self._gateway.routes(name, Capability.PROMPT, provider=provider or None)
         return await self._gateway.first_success(
             routes, lambda driver, route: driver.prompt(route.model, SYSTEM, prompt)
         )
@@ -56,9 +48,5 @@ class TaskService:
             raise errors.InvalidInputError(
                 "embedding failed: no default embedding model (EMBED_MODEL) configured"
             )
-        routes = await self._resolver.routes(
-            RouteRequest(model=self.embed_model.model, needs=frozenset({Capability.EMBED}))
-        )
-        return await self._gateway.first_success(
-            routes, lambda driver, route: driver.embed(route.model, text)
-        )
+        embedded = await self._gateway.embed(self.embed_model.model, [text])
+        return embedded.vectors[0]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import httpx
 
-from runtime.providers.base import Driver
+from runtime.providers.base import Chat, Driver
 from runtime.providers.gemini.driver import GeminiDriver
 from runtime.providers.ollama.driver import OllamaDriver
 from runtime.providers.openai.driver import OpenAIDriver
@@ -43,4 +43,4 @@ def driver_for(
             raise ValueError(f"unsupported backend kind {kind!r}")
 
 
-__all__ = ["Driver", "DriverSettings", "driver_for"]
+__all__ = ["Chat", "Driver", "DriverSettings", "driver_for"]

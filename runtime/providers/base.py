@@ -5,11 +5,26 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Protocol
 
-from runtime.providers.chat import Chat
-from runtime.providers.messages import Capabilities, PullProgress, ServedModel
+import msgspec
+
+from runtime.providers.messages import Capabilities, Embedded, PullProgress, ServedModel
+from runtime.wire.openai import ChatRequest, Completion
+from runtime.wire.sse import StreamItem
 
 # single prompts (SPEC 7): near-deterministic answers unless the task asks otherwise
 PROMPT_TEMPERATURE = 0.1
+
+
+class Chat(msgspec.Struct, frozen=True, kw_only=True):
+    """A chat call for a driver: the request, the client's bytes if any, the served model name.
+
+    `body` is the request exactly as a client sent it (relayed as it is to OpenAI-compatible
+    backends when the model name matches); None when the request was built in-process.
+    """
+
+    request: ChatRequest
+    model: str
+    body: bytes | None = None
 
 
 class Driver(Protocol):
@@ -26,12 +41,12 @@ class Driver(Protocol):
         """Capabilities and context length of one served model; None when the API cannot say."""
         ...
 
-    async def chat(self, chat: Chat) -> bytes:
-        """A whole OpenAI `chat.completion` for an OpenAI chat request."""
+    async def chat(self, chat: Chat) -> Completion | bytes:
+        """The whole answer: a `Completion`, or an OpenAI backend's JSON bytes relayed as sent."""
         ...
 
-    def stream_chat(self, chat: Chat) -> AsyncIterator[bytes]:
-        """OpenAI SSE bytes (`data: {...}` events, then `data: [DONE]`) as they are produced.
+    def stream_chat(self, chat: Chat) -> AsyncIterator[StreamItem]:
+        """The answer as it is produced: `Chunk`s, or an OpenAI backend's SSE bytes relayed.
 
         Fails before yielding anything when the backend cannot start the answer.
         """
@@ -43,8 +58,10 @@ class Driver(Protocol):
         """One completion of a single prompt with a system instruction."""
         ...
 
-    async def embed(self, model: str, text: str) -> list[float]:
-        """The embedding vector of one text."""
+    async def embed(
+        self, model: str, texts: list[str], *, dimensions: int | None = None
+    ) -> Embedded:
+        """One vector per text, in order; `dimensions` asks the backend to shorten them."""
         ...
 
     def pull(self, model: str) -> AsyncIterator[PullProgress]:

@@ -50,3 +50,10 @@ class PullProgress(msgspec.Struct, frozen=True, kw_only=True):
     digest: str = ""
     total: int = 0
     completed: int = 0
+
+
+class Embedded(msgspec.Struct, frozen=True, kw_only=True):
+    """Embedding vectors, one per input text, and the tokens the backend counted (0: unknown)."""
+
+    vectors: list[list[float]]
+    prompt_tokens: int = 0

@@ -1,7 +1,8 @@
-"""Chat values carried through chains: ChatHistory, OpenAI shapes and tools (SPEC 8.4, 9).
+"""Chat values carried through chains: ChatHistory, the chain request and tools (SPEC 8.4, 9).
 
 These Structs are both engine values and wire shapes; unknown keys are ignored on decode, as
-Go's encoding/json does, so clients may send richer OpenAI payloads.
+Go's encoding/json does, so clients may send richer OpenAI payloads. The OpenAI message, tool
+call and answer shapes are the gateway's own (`runtime.wire.openai`), re-exported here.
 """
 
 from __future__ import annotations
@@ -11,22 +12,28 @@ from typing import Any
 
 import msgspec
 
+from runtime.wire.openai import AnswerMessage as ResponseMessage
+from runtime.wire.openai import ChatMessage as OpenAIMessage
+from runtime.wire.openai import Choice, FunctionCall, FunctionSpec, ToolCall, ToolSpec, Usage
+from runtime.wire.openai import Completion as OpenAIChatResponse
+
+__all__ = [
+    "ChatHistory",
+    "Choice",
+    "FunctionCall",
+    "FunctionSpec",
+    "Message",
+    "OpenAIChatRequest",
+    "OpenAIChatResponse",
+    "OpenAIMessage",
+    "ResponseMessage",
+    "SearchResult",
+    "ToolCall",
+    "ToolSpec",
+    "Usage",
+]
+
 ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)
-
-
-class FunctionCall(msgspec.Struct):
-    """The function a model asks to call; `arguments` is JSON text."""
-
-    name: str
-    arguments: str = ""
-
-
-class ToolCall(msgspec.Struct):
-    """One tool call of an assistant message."""
-
-    id: str
-    function: FunctionCall
-    type: str = "function"
 
 
 class Message(msgspec.Struct):
@@ -49,31 +56,6 @@ class ChatHistory(msgspec.Struct):
     output_tokens: int = msgspec.field(default=0, name="outputTokens")
 
 
-class FunctionSpec(msgspec.Struct, omit_defaults=True):
-    """An OpenAI function declaration; `parameters` is a JSON schema object."""
-
-    name: str
-    description: str = ""
-    parameters: dict[str, Any] | None = None
-
-
-class ToolSpec(msgspec.Struct, omit_defaults=True):
-    """An OpenAI tool (`{"type": "function", "function": {...}}`)."""
-
-    function: FunctionSpec
-    type: str = "function"
-
-
-class OpenAIMessage(msgspec.Struct, omit_defaults=True):
-    """A request message; `tool_call_id`/`tool_calls` are kept (the reference dropped them)."""
-
-    role: str
-    content: str | None = None
-    tool_call_id: str | None = None
-    tool_calls: list[ToolCall] | None = None
-    name: str | None = None
-
-
 class OpenAIChatRequest(msgspec.Struct, omit_defaults=True):
     """`POST /openai/{chainID}/v1/chat/completions` body (SPEC 9.1)."""
 
@@ -90,41 +72,6 @@ class OpenAIChatRequest(msgspec.Struct, omit_defaults=True):
     presence_penalty: float | None = None
     frequency_penalty: float | None = None
     user: str | None = None
-
-
-class ResponseMessage(msgspec.Struct, omit_defaults=True):
-    """The message of a choice; `content` is omitted when the reply carries tool calls."""
-
-    role: str
-    content: str | None = None
-    tool_calls: list[ToolCall] | None = None
-
-
-class Choice(msgspec.Struct):
-    """One completion choice."""
-
-    index: int
-    message: ResponseMessage
-    finish_reason: str
-
-
-class Usage(msgspec.Struct):
-    """Token usage of a completion."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    total_tokens: int = 0
-
-
-class OpenAIChatResponse(msgspec.Struct):
-    """A `chat.completion` object (SPEC 9.2); every field is always emitted."""
-
-    id: str
-    created: int
-    model: str
-    choices: list[Choice] = msgspec.field(default_factory=list)
-    usage: Usage = msgspec.field(default_factory=Usage)
-    object: str = "chat.completion"
 
 
 class SearchResult(msgspec.Struct):

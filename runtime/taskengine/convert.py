@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
-import string
 from datetime import datetime
-from typing import Any
-
-import msgspec
 
 from runtime.taskengine.chat import (
     ChatHistory,
@@ -19,20 +14,15 @@ from runtime.taskengine.chat import (
     ToolCall,
     Usage,
 )
-
-_ALPHABET = string.ascii_lowercase + string.digits
-
-
-def random_suffix(length: int = 4) -> str:
-    """A short random suffix for response ids."""
-    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+from runtime.wire import ids
+from runtime.wire.openai import Chunk, ChunkChoice, Delta, delta_call, text_of
 
 
 def completion_id(now: datetime, *, nanos: bool = True) -> str:
     """`chatcmpl-<unix-nanos>-<4 chars>` (handler) or `<unix-seconds>-<4 chars>` (chat route)."""
     if nanos:
-        return f"chatcmpl-{int(now.timestamp() * 1_000_000_000)}-{random_suffix()}"
-    return f"{int(now.timestamp())}-{random_suffix()}"
+        return ids.chain_completion_id(int(now.timestamp() * 1_000_000_000))
+    return ids.chain_route_id(int(now.timestamp()))
 
 
 def history_from_request(request: OpenAIChatRequest, now: datetime) -> ChatHistory:
@@ -40,7 +30,7 @@ def history_from_request(request: OpenAIChatRequest, now: datetime) -> ChatHisto
     messages = [
         Message(
             role=m.role,
-            content=m.content or "",
+            content=text_of(m),
             tool_call_id=m.tool_call_id or "",
             call_tools=list(m.tool_calls or []),
             timestamp=now,
@@ -71,47 +61,23 @@ def history_to_response(history: ChatHistory, response_id: str, created: int) ->
     )
 
 
-class ChunkDelta(msgspec.Struct, omit_defaults=True):
-    """The `delta` of a stream chunk; no `role`, as in the reference."""
-
-    content: str | None = None
-    tool_calls: list[dict[str, Any]] | None = None
+def _chunk(response_id: str, created: int, model: str, choice: ChunkChoice) -> Chunk:
+    return Chunk(id=response_id, created=created, model=model, choices=[choice])
 
 
-class ChunkChoice(msgspec.Struct, omit_defaults=True):
-    """A chunk choice; `finish_reason` is omitted (not null) until the last chunk."""
-
-    index: int
-    delta: ChunkDelta
-    finish_reason: str | None = None
+def content_chunk(response_id: str, created: int, model: str, content: str) -> Chunk:
+    """A chunk carrying a content delta (no `role`, as in the reference)."""
+    return _chunk(response_id, created, model, ChunkChoice(index=0, delta=Delta(content=content)))
 
 
-class ChatCompletionChunk(msgspec.Struct):
-    """One `chat.completion.chunk` SSE payload (SPEC 9.4)."""
-
-    id: str
-    created: int
-    model: str
-    choices: list[ChunkChoice]
-    object: str = "chat.completion.chunk"
-
-
-def content_chunk(response_id: str, created: int, model: str, content: str) -> ChatCompletionChunk:
-    """A chunk carrying a content delta."""
-    choice = ChunkChoice(index=0, delta=ChunkDelta(content=content))
-    return ChatCompletionChunk(id=response_id, created=created, model=model, choices=[choice])
-
-
-def tool_calls_chunk(
-    response_id: str, created: int, model: str, calls: list[ToolCall]
-) -> ChatCompletionChunk:
+def tool_calls_chunk(response_id: str, created: int, model: str, calls: list[ToolCall]) -> Chunk:
     """A chunk carrying whole tool calls, indexed."""
-    deltas = [{"index": i, **msgspec.to_builtins(call)} for i, call in enumerate(calls)]
-    choice = ChunkChoice(index=0, delta=ChunkDelta(tool_calls=deltas))
-    return ChatCompletionChunk(id=response_id, created=created, model=model, choices=[choice])
+    delta = Delta(tool_calls=[delta_call(i, call) for i, call in enumerate(calls)])
+    return _chunk(response_id, created, model, ChunkChoice(index=0, delta=delta))
 
 
-def final_chunk(response_id: str, created: int, model: str, reason: str) -> ChatCompletionChunk:
+def final_chunk(response_id: str, created: int, model: str, reason: str) -> Chunk:
     """The last chunk: empty delta with `finish_reason` (`stop` or `tool_calls`)."""
-    choice = ChunkChoice(index=0, delta=ChunkDelta(), finish_reason=reason)
-    return ChatCompletionChunk(id=response_id, created=created, model=model, choices=[choice])
+    return _chunk(
+        response_id, created, model, ChunkChoice(index=0, delta=Delta(), finish_reason=reason)
+    )

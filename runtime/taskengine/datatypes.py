@@ -15,6 +15,7 @@ import msgspec
 from runtime import errors
 from runtime.taskengine.chat import ChatHistory, OpenAIChatRequest, OpenAIChatResponse, SearchResult
 from runtime.taskengine.gofmt import go_value
+from runtime.wire.openai import text_of
 
 
 class DataType(StrEnum):
@@ -144,5 +145,5 @@ def prompt_of(value: Any, data_type: DataType, handler: str) -> str:
                 raise ValueError("chat history is empty")
             return value.messages[-1].content
         case DataType.OPENAI_CHAT if isinstance(value, OpenAIChatRequest):
-            return (value.messages[-1].content or "") if value.messages else ""
+            return text_of(value.messages[-1]) if value.messages else ""
     raise ValueError(f"getPrompt unsupported input type for task {handler}: {data_type}")

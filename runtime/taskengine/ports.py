@@ -23,8 +23,9 @@ ResultType = Literal["json", "string", "any"]
 class ChatCall(msgspec.Struct, kw_only=True):
     """One chat completion request of a `model_execution` task.
 
-    `tools` are OpenAI function tools (hook tools are named `<hook>.<tool>`);
-    `context_tokens` is the estimated prompt size, for picking a model with enough context.
+    `tools` are OpenAI function tools (hook tools are named `<hook>.<tool>`); `providers` are
+    backend types in order of preference (the first one is asked for). The router estimates the
+    prompt's size itself, to pick a model with enough context.
     `temperature`/`max_tokens` are `None` when the chain does not set them.
     """
 
@@ -34,7 +35,6 @@ class ChatCall(msgspec.Struct, kw_only=True):
     providers: list[str] = msgspec.field(default_factory=list)
     temperature: float | None = None
     max_tokens: int | None = None
-    context_tokens: int = 0
 
 
 class ChatResult(msgspec.Struct, kw_only=True):

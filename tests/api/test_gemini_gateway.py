@@ -107,4 +107,4 @@ async def test_gemini_embeds_for_the_default_embedding_model(
         response = await api.post("/embed", json={"text": "abc"})
         return response.json()["vector"] if response.status_code == 200 else None
 
-    assert await eventually(embedded) == [3.0, 1.0]
+    assert await eventually(embedded) == [3.0, 1.0, 1.0, 1.0]

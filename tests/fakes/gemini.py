@@ -1,4 +1,4 @@
-"""A fake Gemini API: model listing with paging, generateContent (JSON and SSE), embedContent."""
+"""A fake Gemini API: model listing with paging, generateContent (JSON and SSE), embeddings."""
 
 from __future__ import annotations
 
@@ -70,7 +70,14 @@ class FakeGemini:
         action = path.rsplit(":", 1)[-1]
         if action == "embedContent":
             text = body["content"]["parts"][0]["text"]
-            await send_json(send, 200, {"embedding": {"values": [float(len(text)), 1.0]}})
+            await send_json(send, 200, {"embedding": {"values": _vector(text, None)}})
+            return
+        if action == "batchEmbedContents":
+            vectors = [
+                {"values": _vector(r["content"]["parts"][0]["text"], r.get("outputDimensionality"))}
+                for r in body["requests"]
+            ]
+            await send_json(send, 200, {"embeddings": vectors})
             return
         failure = self.chat.take_failure()
         if failure:
@@ -105,3 +112,9 @@ def _answer(parts: list[Any], finish: str, usage: Any) -> dict[str, Any]:
     if finish:
         candidate["finishReason"] = finish
     return {"candidates": [candidate]} | ({"usageMetadata": usage} if usage else {})
+
+
+def _vector(text: str, dimensions: int | None) -> list[float]:
+    """A made-up embedding: the text's length, then ones (shortened as asked)."""
+    vector = [float(len(text)), 1.0, 1.0, 1.0]
+    return vector[:dimensions] if dimensions else vector

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import time
-import uuid
 from typing import Any
 
 import msgspec
 
-from runtime.providers.chat import Chat, ChatMessage
+from runtime.providers.base import Chat
 from runtime.providers.errors import BadProviderResponseError
+from runtime.wire import ids
+from runtime.wire import openai as oa
 
 
 class Part(msgspec.Struct, kw_only=True, omit_defaults=True, rename="camel"):
@@ -48,20 +48,16 @@ class Generated(msgspec.Struct, kw_only=True, rename="camel"):
     usage_metadata: Usage | None = None
 
 
-def _text(message: ChatMessage) -> str:
-    if isinstance(message.content, list):
-        return "".join(str(part.get("text", "")) for part in message.content)
-    return message.content or ""
-
-
-def _content(message: ChatMessage, names: dict[str, str]) -> Content:
+def _content(message: oa.ChatMessage, names: dict[str, str]) -> Content:
     if message.role == "tool":
         name = names.get(message.tool_call_id or "", "tool")
         return Content(
             role="user",
-            parts=[Part(function_response={"name": name, "response": {"content": _text(message)}})],
+            parts=[
+                Part(function_response={"name": name, "response": {"content": oa.text_of(message)}})
+            ],
         )
-    parts = [Part(text=_text(message))] if _text(message) else []
+    parts = [Part(text=oa.text_of(message))] if oa.text_of(message) else []
     for call in message.tool_calls or ():
         names[call.id] = call.function.name
         args = msgspec.json.decode(call.function.arguments or "{}")
@@ -78,12 +74,12 @@ def to_gemini(chat: Chat) -> bytes:
         "contents": [_content(m, names) for m in request.messages if m not in system],
     }
     if system:
-        body["systemInstruction"] = {"parts": [{"text": "\n".join(_text(m) for m in system)}]}
+        body["systemInstruction"] = {"parts": [{"text": "\n".join(oa.text_of(m) for m in system)}]}
     config = {
         "temperature": request.temperature,
         "topP": request.top_p,
-        "maxOutputTokens": request.max_completion_tokens or request.max_tokens,
-        "stopSequences": [request.stop] if isinstance(request.stop, str) else request.stop,
+        "maxOutputTokens": request.output_limit,
+        "stopSequences": request.stops,
     }
     config = {key: value for key, value in config.items() if value is not None}
     if config:
@@ -103,8 +99,8 @@ def decode(raw: bytes) -> Generated:
         raise BadProviderResponseError(f"chat: unreadable answer: {raw[:200]!r}") from exc
 
 
-def message_of(generated: Generated, call_ids: list[str]) -> tuple[str, list[dict[str, Any]], str]:
-    """Text, OpenAI tool calls (with index) and the finish reason of one Gemini answer."""
+def message_of(generated: Generated) -> tuple[str, list[oa.ToolCall], str]:
+    """Text, OpenAI tool calls and the finish reason of one Gemini answer."""
     if not generated.candidates:
         return "", [], ""
     candidate = generated.candidates[0]
@@ -112,19 +108,12 @@ def message_of(generated: Generated, call_ids: list[str]) -> tuple[str, list[dic
     for part in candidate.content.parts if candidate.content else ():
         text += part.text or ""
         if part.function_call:
-            call_ids.append(f"call_{uuid.uuid4().hex[:24]}")
+            arguments = msgspec.json.encode(part.function_call.get("args", {})).decode()
+            name = part.function_call.get("name", "")
             calls.append(
-                {
-                    "index": len(call_ids) - 1,
-                    "id": call_ids[-1],
-                    "type": "function",
-                    "function": {
-                        "name": part.function_call.get("name", ""),
-                        "arguments": msgspec.json.encode(
-                            part.function_call.get("args", {})
-                        ).decode(),
-                    },
-                }
+                oa.ToolCall(
+                    id=ids.call_id(), function=oa.FunctionCall(name=name, arguments=arguments)
+                )
             )
     finish = {"STOP": "stop", "MAX_TOKENS": "length"}.get(candidate.finish_reason, "")
     if candidate.finish_reason and not finish:
@@ -132,34 +121,14 @@ def message_of(generated: Generated, call_ids: list[str]) -> tuple[str, list[dic
     return text, calls, finish
 
 
-def usage(generated: Generated) -> dict[str, int]:
+def usage(generated: Generated) -> oa.Usage:
     counts = generated.usage_metadata or Usage()
-    return {
-        "prompt_tokens": counts.prompt_token_count,
-        "completion_tokens": counts.candidates_token_count,
-        "total_tokens": counts.prompt_token_count + counts.candidates_token_count,
-    }
+    return oa.Usage.of(counts.prompt_token_count, counts.candidates_token_count)
 
 
-def completion(generated: Generated, model: str) -> bytes:
-    """An OpenAI `chat.completion` for a whole Gemini answer."""
-    text, calls, finish = message_of(generated, [])
-    message: dict[str, Any] = {"role": "assistant", "content": text}
-    if calls:
-        message["tool_calls"] = [{k: v for k, v in c.items() if k != "index"} for c in calls]
-    return msgspec.json.encode(
-        {
-            "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": model,
-            "choices": [
-                {
-                    "index": 0,
-                    "message": message,
-                    "finish_reason": "tool_calls" if calls else (finish or "stop"),
-                }
-            ],
-            "usage": usage(generated),
-        }
-    )
+def completion(generated: Generated, model: str) -> oa.Completion:
+    """An OpenAI completion for a whole Gemini answer."""
+    text, calls, finish = message_of(generated)
+    message = oa.AnswerMessage(role="assistant", content=text, tool_calls=calls or None)
+    reason = "tool_calls" if calls else (finish or "stop")
+    return oa.completion(model, message, reason, usage(generated))

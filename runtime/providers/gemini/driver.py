@@ -7,14 +7,18 @@ from urllib.parse import quote
 
 import httpx
 
-from runtime.providers.base import PROMPT_TEMPERATURE
-from runtime.providers.chat import Chat
-from runtime.providers.errors import ProviderUnreachableError, UnsupportedOperationError
+from runtime.providers.base import PROMPT_TEMPERATURE, Chat
+from runtime.providers.errors import (
+    BadProviderResponseError,
+    ProviderUnreachableError,
+    UnsupportedOperationError,
+)
 from runtime.providers.gemini import wire
 from runtime.providers.gemini.chat import completion, decode, message_of, to_gemini
 from runtime.providers.gemini.stream import GeminiStreamTranslator
 from runtime.providers.http import JsonApi
-from runtime.providers.messages import Capabilities, PullProgress, ServedModel
+from runtime.providers.messages import Capabilities, Embedded, PullProgress, ServedModel
+from runtime.wire.openai import Chunk, Completion
 
 _MAX_PAGES = 20
 
@@ -46,26 +50,23 @@ class GeminiDriver:
     async def describe(self, model: ServedModel) -> Capabilities | None:
         return model.capabilities
 
-    async def chat(self, chat: Chat) -> bytes:
+    async def chat(self, chat: Chat) -> Completion:
         response = await self._api.send(
             "POST", f"/v1beta/models/{chat.model}:generateContent", what="chat", raw=to_gemini(chat)
         )
         return completion(decode(response.content), chat.request.model)
 
-    async def stream_chat(self, chat: Chat) -> AsyncIterator[bytes]:
-        options = chat.request.stream_options
+    async def stream_chat(self, chat: Chat) -> AsyncIterator[Chunk]:
         translator = GeminiStreamTranslator(
-            chat.request.model, include_usage=bool(options and options.include_usage)
+            chat.request.model, include_usage=chat.request.wants_usage
         )
         path = f"/v1beta/models/{chat.model}:streamGenerateContent?alt=sse"
         async with self._api.stream("POST", path, what="chat", raw=to_gemini(chat)) as response:
             async for line in response.aiter_lines():
-                out = translator.line(line)
-                if out:
-                    yield out
-        tail = translator.end()  # a stream that stopped without a finish reason
-        if tail:
-            yield tail
+                for chunk in translator.line(line):
+                    yield chunk
+        for chunk in translator.end():  # a stream that stopped without a finish reason
+            yield chunk
 
     async def prompt(
         self, model: str, system: str, prompt: str, temperature: float = PROMPT_TEMPERATURE
@@ -78,15 +79,29 @@ class GeminiDriver:
         response = await self._api.send(
             "POST", f"/v1beta/models/{model}:generateContent", what="prompt", body=body
         )
-        text, _, _ = message_of(decode(response.content), [])
+        text, _, _ = message_of(decode(response.content))
         return text
 
-    async def embed(self, model: str, text: str) -> list[float]:
-        body = {"content": {"parts": [{"text": text}]}}
+    async def embed(
+        self, model: str, texts: list[str], *, dimensions: int | None = None
+    ) -> Embedded:
+        name = f"models/{model}"
+        requests: list[dict[str, object]] = [
+            {"model": name, "content": {"parts": [{"text": text}]}} for text in texts
+        ]
+        if dimensions is not None:
+            for request in requests:
+                request["outputDimensionality"] = dimensions
         answer = await self._api.call(
-            "POST", f"/v1beta/models/{model}:embedContent", wire.Embedded, what="embed", body=body
+            "POST",
+            f"/v1beta/models/{model}:batchEmbedContents",
+            wire.BatchEmbedded,
+            what="embed",
+            body={"requests": requests},
         )
-        return answer.embedding.values
+        if not answer.embeddings or len(answer.embeddings) != len(texts):
+            raise BadProviderResponseError("embed: the backend returned no embedding per text")
+        return Embedded(vectors=[e.values for e in answer.embeddings])
 
     def pull(self, model: str) -> AsyncIterator[PullProgress]:
         raise UnsupportedOperationError(f"cannot pull {model}: Gemini does not pull")

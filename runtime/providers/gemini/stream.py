@@ -1,35 +1,38 @@
-"""Translate Gemini's SSE stream (`alt=sse`) into OpenAI's SSE chunks, event by event. Pure."""
+"""Translate Gemini's SSE stream (`alt=sse`) into OpenAI chunks, event by event. Pure."""
 
 from __future__ import annotations
 
 from runtime.providers.gemini.chat import Generated, decode, message_of, usage
-from runtime.providers.sse import ChunkWriter
+from runtime.wire.openai import Chunk, delta_call
+from runtime.wire.sse import ChunkMaker
 
 
 class GeminiStreamTranslator:
     """Turns each `data: {...}` line of a Gemini stream into OpenAI chunk events."""
 
     def __init__(self, model: str, *, include_usage: bool) -> None:
-        self._writer = ChunkWriter(model, include_usage=include_usage)
-        self._call_ids: list[str] = []
+        self._maker = ChunkMaker(model, include_usage=include_usage)
+        self._calls = 0
         self._last = Generated()
         self.finished = False
 
-    def line(self, line: str) -> bytes:
+    def line(self, line: str) -> list[Chunk]:
         if not line.startswith("data:"):
-            return b""
+            return []
         generated = decode(line[5:].strip().encode())
         self._last = generated
-        text, calls, finish = message_of(generated, self._call_ids)
-        out = self._writer.delta(text, calls) if text or calls else b""
+        text, whole, finish = message_of(generated)
+        calls = [delta_call(self._calls + i, call) for i, call in enumerate(whole)]
+        self._calls += len(calls)
+        out = [self._maker.delta(text, calls)] if text or calls else []
         if finish:
             out += self.end(finish)
         return out
 
-    def end(self, finish: str = "stop") -> bytes:
-        """The closing events, once."""
+    def end(self, finish: str = "stop") -> list[Chunk]:
+        """The closing chunks, once."""
         if self.finished:
-            return b""
+            return []
         self.finished = True
-        reason = "tool_calls" if self._call_ids else finish
-        return self._writer.finish(reason, usage(self._last))
+        reason = "tool_calls" if self._calls else finish
+        return self._maker.finish(reason, usage(self._last))

@@ -29,10 +29,10 @@ class Values(msgspec.Struct, kw_only=True):
     values: list[float]
 
 
-class Embedded(msgspec.Struct, kw_only=True):
-    """The embedContent answer."""
+class BatchEmbedded(msgspec.Struct, kw_only=True):
+    """The batchEmbedContents answer: one embedding per request, in order."""
 
-    embedding: Values
+    embeddings: list[Values] | None = None
 
 
 def served(entry: GeminiModel) -> ServedModel:

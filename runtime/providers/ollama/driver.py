@@ -7,14 +7,15 @@ from collections.abc import AsyncIterator
 import httpx
 import msgspec
 
-from runtime.providers.base import PROMPT_TEMPERATURE
-from runtime.providers.chat import Chat
+from runtime.providers.base import PROMPT_TEMPERATURE, Chat
 from runtime.providers.errors import BadProviderResponseError, ModelMissingError
 from runtime.providers.http import JsonApi, check_status, ndjson_lines, reachable
-from runtime.providers.messages import Capabilities, PullProgress, ServedModel
+from runtime.providers.messages import Capabilities, Embedded, PullProgress, ServedModel
 from runtime.providers.ollama import wire
-from runtime.providers.ollama.chat import OllamaChatChunk, completion, to_ollama
+from runtime.providers.ollama.chat import completion, to_ollama
 from runtime.providers.ollama.stream import StreamTranslator
+from runtime.wire import ollama as ow
+from runtime.wire.openai import Chunk, Completion
 
 
 class OllamaDriver:
@@ -27,14 +28,14 @@ class OllamaDriver:
         self._pull_timeout = httpx.Timeout(timeout, read=pull_stall)
 
     async def list_models(self) -> list[ServedModel]:
-        tags = await self._api.call("GET", "/api/tags", wire.Tags, what="list models")
+        tags = await self._api.call("GET", "/api/tags", ow.Tags, what="list models")
         return [wire.served(tag) for tag in tags.models or ()]
 
     async def describe(self, model: ServedModel) -> Capabilities:
         show = await self._api.call(
             "POST",
             "/api/show",
-            wire.Show,
+            ow.Show,
             what=f"describe {model.name}",
             body={"model": model.name},
         )
@@ -60,29 +61,25 @@ class OllamaDriver:
             async for raw in ndjson_lines(response):
                 yield _pull_line(raw, what)
 
-    async def chat(self, chat: Chat) -> bytes:
+    async def chat(self, chat: Chat) -> Completion:
         response = await self._api.send(
             "POST", "/api/chat", what="chat", raw=to_ollama(chat, stream=False)
         )
         try:
-            answer = msgspec.json.decode(response.content, type=OllamaChatChunk)
+            answer = msgspec.json.decode(response.content, type=ow.ChatChunk)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
             raise BadProviderResponseError(f"chat: unreadable answer: {exc}") from exc
         return completion(answer, chat.request.model)
 
-    async def stream_chat(self, chat: Chat) -> AsyncIterator[bytes]:
-        """OpenAI SSE bytes as Ollama produces tokens; raises before the first byte on failure."""
-        translator = StreamTranslator(
-            chat.request.model,
-            include_usage=bool(
-                chat.request.stream_options and chat.request.stream_options.include_usage
-            ),
-        )
+    async def stream_chat(self, chat: Chat) -> AsyncIterator[Chunk]:
+        """OpenAI chunks as Ollama produces tokens; raises before the first one on failure."""
+        translator = StreamTranslator(chat.request.model, include_usage=chat.request.wants_usage)
         async with self._api.stream(
             "POST", "/api/chat", what="chat", raw=to_ollama(chat, stream=True)
         ) as response:
             async for line in ndjson_lines(response):
-                yield translator.line(line)
+                for chunk in translator.line(line):
+                    yield chunk
 
     async def prompt(
         self, model: str, system: str, prompt: str, temperature: float = PROMPT_TEMPERATURE
@@ -95,17 +92,18 @@ class OllamaDriver:
             "options": {"temperature": temperature},
         }
         answer = await self._api.call(
-            "POST", "/api/generate", wire.Generated, what="prompt", body=body
+            "POST", "/api/generate", ow.Generated, what="prompt", body=body
         )
         return answer.response
 
-    async def embed(self, model: str, text: str) -> list[float]:
-        answer = await self._api.call(
-            "POST", "/api/embed", wire.Embedded, what="embed", body={"model": model, "input": text}
-        )
-        if not answer.embeddings:
-            raise BadProviderResponseError("embed: the backend returned no embedding")
-        return answer.embeddings[0]
+    async def embed(
+        self, model: str, texts: list[str], *, dimensions: int | None = None
+    ) -> Embedded:
+        request = ow.EmbedRequest(model=model, input=texts, dimensions=dimensions)
+        answer = await self._api.call("POST", "/api/embed", ow.Embedded, what="embed", body=request)
+        if not answer.embeddings or len(answer.embeddings) != len(texts):
+            raise BadProviderResponseError("embed: the backend returned no embedding per text")
+        return Embedded(vectors=answer.embeddings, prompt_tokens=answer.prompt_eval_count)
 
     async def delete(self, model: str) -> None:
         await self._api.send("DELETE", "/api/delete", what=f"delete {model}", body={"model": model})
@@ -113,7 +111,7 @@ class OllamaDriver:
 
 def _pull_line(raw: bytes, what: str) -> PullProgress:
     try:
-        line = msgspec.json.decode(raw, type=wire.PullLine)
+        line = msgspec.json.decode(raw, type=ow.PullLine)
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise BadProviderResponseError(f"{what}: unreadable progress line: {raw[:200]!r}") from exc
     if line.error:

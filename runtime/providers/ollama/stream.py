@@ -1,25 +1,27 @@
-"""Translate Ollama's NDJSON chat stream into OpenAI's SSE chunks, line by line. Pure."""
+"""Translate Ollama's NDJSON chat stream into OpenAI chunks, line by line. Pure."""
 
 from __future__ import annotations
 
 import msgspec
 
 from runtime.providers.errors import BadProviderResponseError
-from runtime.providers.ollama.chat import OllamaChatChunk, finish_reason, tool_calls, usage
-from runtime.providers.sse import ChunkWriter
+from runtime.providers.ollama.chat import finish_reason, tool_calls, usage
+from runtime.wire import ollama as ow
+from runtime.wire.openai import Chunk, delta_call
+from runtime.wire.sse import ChunkMaker
 
-_decode = msgspec.json.Decoder(OllamaChatChunk).decode
+_decode = msgspec.json.Decoder(ow.ChatChunk).decode
 
 
 class StreamTranslator:
-    """Holds what the chunks of one stream share (id, model, tool call ids)."""
+    """Holds what the chunks of one stream share (id, model, tool calls seen)."""
 
     def __init__(self, model: str, *, include_usage: bool) -> None:
-        self._writer = ChunkWriter(model, include_usage=include_usage)
-        self._call_ids: list[str] = []
+        self._maker = ChunkMaker(model, include_usage=include_usage)
+        self._calls = 0
 
-    def line(self, raw: bytes) -> bytes:
-        """The SSE bytes for one NDJSON line (the final line also ends the stream)."""
+    def line(self, raw: bytes) -> list[Chunk]:
+        """The chunks for one NDJSON line (the final line also closes the stream)."""
         try:
             chunk = _decode(raw)
         except (msgspec.DecodeError, msgspec.ValidationError) as exc:
@@ -28,9 +30,11 @@ class StreamTranslator:
             raise BadProviderResponseError(f"chat: {chunk.error}")
         message = chunk.message
         content = message.content if message is not None else ""
-        calls = tool_calls(message, self._call_ids)
-        out = self._writer.delta(content, calls) if content or calls else b""
+        thinking = (message.thinking or "") if message is not None else ""
+        calls = [delta_call(self._calls + i, c) for i, c in enumerate(tool_calls(message))]
+        self._calls += len(calls)
+        out = [self._maker.delta(content, calls, thinking)] if content or calls or thinking else []
         if chunk.done:
-            reason = finish_reason(chunk, called_tools=bool(self._call_ids))
-            out += self._writer.finish(reason, usage(chunk))
+            reason = finish_reason(chunk.done_reason, called_tools=self._calls > 0)
+            out += self._maker.finish(reason, usage(chunk))
         return out

@@ -1,69 +1,9 @@
-"""Ollama's JSON shapes and their conversion to provider-neutral messages. Pure."""
+"""Ollama's answers as provider-neutral messages (the shapes are in `runtime.wire.ollama`). Pure."""
 
 from __future__ import annotations
 
-from datetime import datetime
-
-import msgspec
-
 from runtime.providers.messages import Capabilities, ModelDetails, PullProgress, ServedModel
-
-
-class TagDetails(msgspec.Struct, kw_only=True):
-    """`details` of an entry in /api/tags and /api/show."""
-
-    parent_model: str = ""
-    format: str = ""
-    family: str = ""
-    families: list[str] | None = None
-    parameter_size: str = ""
-    quantization_level: str = ""
-
-
-class Tag(msgspec.Struct, kw_only=True):
-    """One model in /api/tags."""
-
-    name: str
-    model: str = ""
-    modified_at: datetime | None = None
-    size: int = 0
-    digest: str = ""
-    details: TagDetails | None = None
-
-
-class Tags(msgspec.Struct, kw_only=True):
-    """The /api/tags answer."""
-
-    models: list[Tag] | None = None
-
-
-class Show(msgspec.Struct, kw_only=True):
-    """The parts of /api/show we use."""
-
-    capabilities: list[str] | None = None
-    model_info: dict[str, object] | None = None
-
-
-class PullLine(msgspec.Struct, kw_only=True):
-    """One NDJSON line of /api/pull."""
-
-    status: str = ""
-    digest: str = ""
-    total: int = 0
-    completed: int = 0
-    error: str = ""
-
-
-class Generated(msgspec.Struct, kw_only=True):
-    """The /api/generate answer (not streamed)."""
-
-    response: str = ""
-
-
-class Embedded(msgspec.Struct, kw_only=True):
-    """The /api/embed answer."""
-
-    embeddings: list[list[float]] | None = None
+from runtime.wire.ollama import PullLine, Show, Tag, TagDetails
 
 
 def served(tag: Tag) -> ServedModel:

@@ -7,12 +7,12 @@ from collections.abc import AsyncIterator
 import httpx
 import msgspec
 
-from runtime.providers.base import PROMPT_TEMPERATURE
-from runtime.providers.chat import Chat
+from runtime.providers.base import PROMPT_TEMPERATURE, Chat
 from runtime.providers.errors import BadProviderResponseError, UnsupportedOperationError
 from runtime.providers.http import JsonApi
-from runtime.providers.messages import Capabilities, PullProgress, ServedModel
+from runtime.providers.messages import Capabilities, Embedded, PullProgress, ServedModel
 from runtime.providers.openai import wire
+from runtime.wire import openai as oa
 
 
 class OpenAIDriver:
@@ -55,23 +55,26 @@ class OpenAIDriver:
             ],
         }
         answer = await self._api.call(
-            "POST", "/chat/completions", wire.Completion, what="prompt", body=body
+            "POST", "/chat/completions", oa.Completion, what="prompt", body=body
         )
         if not answer.choices:
             raise BadProviderResponseError("prompt: the backend returned no choice")
-        return answer.choices[0].message.content or ""
+        return answer.message.content or ""
 
-    async def embed(self, model: str, text: str) -> list[float]:
+    async def embed(
+        self, model: str, texts: list[str], *, dimensions: int | None = None
+    ) -> Embedded:
+        body: dict[str, object] = {"model": model, "input": texts}
+        if dimensions is not None:
+            body["dimensions"] = dimensions
         answer = await self._api.call(
-            "POST",
-            "/embeddings",
-            wire.Embeddings,
-            what="embed",
-            body={"model": model, "input": text},
+            "POST", "/embeddings", wire.Embeddings, what="embed", body=body
         )
-        if not answer.data:
-            raise BadProviderResponseError("embed: the backend returned no embedding")
-        return answer.data[0].embedding
+        if not answer.data or len(answer.data) != len(texts):
+            raise BadProviderResponseError("embed: the backend returned no embedding per text")
+        ordered = sorted(answer.data, key=lambda item: item.index)
+        tokens = answer.usage.prompt_tokens if answer.usage else 0
+        return Embedded(vectors=[item.embedding for item in ordered], prompt_tokens=tokens)
 
     def pull(self, model: str) -> AsyncIterator[PullProgress]:
         raise UnsupportedOperationError(
@@ -85,7 +88,9 @@ class OpenAIDriver:
 
 
 def _body(chat: Chat) -> bytes:
-    """The client's request as sent, unless the backend knows the model by another name."""
+    """The client's request as sent (with the backend's model name), or the one we built."""
+    if chat.body is None:
+        return msgspec.json.encode(msgspec.structs.replace(chat.request, model=chat.model))
     if chat.model == chat.request.model:
         return chat.body
     body = msgspec.json.decode(chat.body)

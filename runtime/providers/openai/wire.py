@@ -50,27 +50,17 @@ class Embedding(msgspec.Struct, kw_only=True):
     """One item of a /v1/embeddings answer."""
 
     embedding: list[float]
+    index: int = 0
+
+
+class EmbeddingUsage(msgspec.Struct, kw_only=True):
+    """Tokens an embeddings request counted."""
+
+    prompt_tokens: int = 0
 
 
 class Embeddings(msgspec.Struct, kw_only=True):
     """The /v1/embeddings answer."""
 
     data: list[Embedding] | None = None
-
-
-class AnswerMessage(msgspec.Struct, kw_only=True):
-    """The message of a chat choice."""
-
-    content: str | None = None
-
-
-class Choice(msgspec.Struct, kw_only=True):
-    """One choice of a chat completion."""
-
-    message: AnswerMessage
-
-
-class Completion(msgspec.Struct, kw_only=True):
-    """The parts of a chat completion a single prompt needs."""
-
-    choices: list[Choice] | None = None
+    usage: EmbeddingUsage | None = None

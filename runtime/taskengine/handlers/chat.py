@@ -72,7 +72,6 @@ def _prepare(ctx: TaskContext, value: Any, data_type: DataType) -> tuple[ChatHis
         providers=config.provider_names(),
         temperature=config.temperature,
         max_tokens=max_tokens,
-        context_tokens=history.input_tokens,
     )
     return history, call
 

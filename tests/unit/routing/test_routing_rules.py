@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 from runtime.execution.gateway import ChatGateway
-from runtime.providers.chat import Chat, parse_chat
+from runtime.providers import Chat
 from runtime.providers.messages import Capabilities, ServedModel
 from runtime.registry.types import Backend, BackendKind
 from runtime.routing.candidates import candidates
@@ -17,6 +17,7 @@ from runtime.routing.resolver import Resolver
 from runtime.routing.types import Capability, Route, RouteRequest
 from runtime.state.snapshot import SnapshotHolder
 from runtime.state.types import BackendState, PulledModel, Snapshot
+from runtime.wire.openai import parse_chat
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 CHAT = frozenset({Capability.CHAT})

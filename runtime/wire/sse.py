@@ -1,0 +1,150 @@
+"""Server-sent events of OpenAI streams: writing chunks, reading them back, relaying bytes. Pure.
+
+A driver's stream yields typed `Chunk`s (translated from another wire format) or `bytes` (an
+OpenAI backend's SSE, relayed untouched). `encode` turns either into SSE bytes for a client;
+`ChunkReader` turns either into `Chunk`s for a consumer that needs the values.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import cast
+
+import msgspec
+
+from runtime import errors
+from runtime.wire import ids
+from runtime.wire.openai import Chunk, ChunkChoice, Delta, DeltaToolCall, StreamError, Usage
+
+DONE = b"data: [DONE]\n\n"
+_encode = msgspec.json.Encoder().encode
+_chunk = msgspec.json.Decoder(Chunk).decode
+_stream_error = msgspec.json.Decoder(StreamError).decode
+StreamItem = Chunk | bytes
+
+
+def event(payload: bytes) -> bytes:
+    """One `data:` event."""
+    return b"data: " + payload + b"\n\n"
+
+
+def encode(item: StreamItem) -> bytes:
+    """SSE bytes for a client: relayed bytes as they are, a chunk as one event."""
+    return item if isinstance(item, bytes) else b"data: " + _encode(item) + b"\n\n"
+
+
+async def encoded(items: AsyncIterator[StreamItem]) -> AsyncIterator[bytes]:
+    """A driver's stream as SSE bytes for a client.
+
+    `[DONE]` follows translated chunks (relayed bytes carry their own, and a stream that ends
+    with an error event has none).
+    """
+    last: StreamItem = b""
+    async with contextlib.aclosing(cast(AsyncGenerator[StreamItem, None], items)) as stream:
+        async for item in stream:
+            last = item
+            yield encode(item)
+    if isinstance(last, Chunk):
+        yield DONE
+
+
+def error_event(exc: BaseException) -> bytes:
+    """The event that ends a stream that broke off: the HTTP error envelope of `exc`."""
+    return event(_encode(errors.envelope_of(exc)))
+
+
+class ChunkMaker:
+    """The chunks of one translated stream: they share an id, a creation time and the model."""
+
+    def __init__(self, model: str, *, include_usage: bool) -> None:
+        self._id = ids.completion_id()
+        self._created = int(time.time())
+        self._model = model
+        self._include_usage = include_usage
+        self._first = True
+
+    def _chunk(self, choices: list[ChunkChoice], usage: Usage | None = None) -> Chunk:
+        return Chunk(
+            id=self._id, created=self._created, model=self._model, choices=choices, usage=usage
+        )
+
+    def delta(
+        self, content: str, tool_calls: list[DeltaToolCall] | None = None, reasoning: str = ""
+    ) -> Chunk:
+        """New text, reasoning and tool calls (the first chunk also names the role)."""
+        delta = Delta(
+            content=content or None,
+            tool_calls=tool_calls or None,
+            reasoning_content=reasoning or None,
+        )
+        if self._first:
+            delta.role = "assistant"
+            self._first = False
+        return self._chunk([ChunkChoice(index=0, delta=delta)])
+
+    def finish(self, reason: str, usage: Usage) -> list[Chunk]:
+        """The closing chunks: the finish reason, then usage when the client asked for it."""
+        out = [self._chunk([ChunkChoice(index=0, delta=Delta(), finish_reason=reason)])]
+        if self._include_usage:
+            out.append(self._chunk([], usage))
+        return out
+
+
+class SSEReader:
+    """Splits SSE bytes, fed in any pieces, into the payloads of their `data:` lines."""
+
+    def __init__(self) -> None:
+        self._buffer = b""
+
+    def feed(self, data: bytes) -> list[bytes]:
+        """The complete events' payloads so far (`[DONE]` is left out)."""
+        if b"\r" in data:
+            data = data.replace(b"\r\n", b"\n")
+        self._buffer += data
+        payloads: list[bytes] = []
+        while b"\n\n" in self._buffer:
+            block, self._buffer = self._buffer.split(b"\n\n", 1)
+            for line in block.split(b"\n"):
+                if line.startswith(b"data:"):
+                    payload = line[5:].strip()
+                    if payload and payload != b"[DONE]":
+                        payloads.append(payload)
+        return payloads
+
+
+class ChunkReader:
+    """Chunks of a driver's stream, whether it yields chunks or relayed SSE bytes.
+
+    An error event raises `UpstreamError` with the backend's message.
+    """
+
+    def __init__(self) -> None:
+        self._sse = SSEReader()
+
+    def feed(self, item: StreamItem) -> list[Chunk]:
+        if isinstance(item, Chunk):
+            return [item]
+        out = []
+        for payload in self._sse.feed(item):
+            try:
+                chunk = _chunk(payload)
+            except (msgspec.DecodeError, msgspec.ValidationError) as exc:
+                raise errors.UpstreamError(f"unreadable stream chunk: {payload[:200]!r}") from exc
+            if not chunk.choices and chunk.usage is None:
+                _raise_if_error(payload)
+            out.append(chunk)
+        return out
+
+
+def _raise_if_error(payload: bytes) -> None:
+    """An error event (a chunk with no choices and no usage may be one) as `UpstreamError`."""
+    try:
+        event = _stream_error(payload)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return
+    if isinstance(event.error, dict):
+        raise errors.UpstreamError(str(event.error.get("message", "the stream broke off")))
+    if event.error:
+        raise errors.UpstreamError(event.error)
