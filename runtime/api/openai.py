@@ -1,32 +1,54 @@
-"""/v1/chat/completions and the model lists: an OpenAI-compatible gateway over the registry."""
+"""OpenAI's API over the registry: chat and text completions, embeddings, the served models.
+
+Thin: bodies are decoded into `runtime.wire` Structs, the gateway routes them, and answers are
+encoded once (an OpenAI backend's bytes are relayed as they came).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
+import asyncio
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any, cast
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.enums import MediaType
-from litestar.params import FromQuery
+from litestar.params import FromPath, JSONBody
 from litestar.response import Stream
 
-from runtime.api.base import page_request
 from runtime.api.disconnect import unless_gone
 from runtime.execution import ChatGateway
-from runtime.registry import Model, ModelService
-from runtime.wire.openai import as_json, parse_chat
-from runtime.wire.sse import encoded
+from runtime.registry import Model
+from runtime.routing import Offered
+from runtime.wire import completions, embeddings
+from runtime.wire.openai import as_completion, as_json, parse_chat
+from runtime.wire.sse import DONE, ChunkReader, StreamItem, encoded, error_event, event
+
+_SSE = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 class ModelEntryOut(msgspec.Struct):
-    """A model in OpenAI's list format."""
+    """A model in OpenAI's list format; `owned_by` is the kind of backend serving it."""
 
     id: str
     created: int
     object: str = "model"
     owned_by: str = "system"
+
+    @classmethod
+    def from_registry(cls, model: Model) -> ModelEntryOut:
+        return cls(id=model.model, created=int(model.created_at.timestamp()))
+
+    @classmethod
+    def from_domain(cls, model: Offered) -> ModelEntryOut:
+        moment = model.served.modified_at
+        return cls(
+            id=model.name,
+            created=int(moment.timestamp()) if moment else 0,
+            owned_by=model.providers[0],
+        )
 
 
 class ModelListOut(msgspec.Struct):
@@ -35,17 +57,9 @@ class ModelListOut(msgspec.Struct):
     data: list[ModelEntryOut]
     object: str = "list"
 
-    @classmethod
-    def from_domain(cls, models: list[Model]) -> ModelListOut:
-        return cls(data=[ModelEntryOut(id=m.model, created=_unix(m.created_at)) for m in models])
-
-
-def _unix(moment: datetime) -> int:
-    return int(moment.timestamp())
-
 
 class OpenAIController(Controller):
-    """Model-routed chat completions, no chain needed."""
+    """Model-routed OpenAI endpoints, no chain needed."""
 
     @post("/v1/chat/completions", status_code=200)
     async def create_chat_completion(
@@ -54,19 +68,59 @@ class OpenAIController(Controller):
         body = await request.body()
         parsed = parse_chat(body)
         if parsed.stream:
-            return Stream(
-                encoded(await unless_gone(request, chat.stream(parsed, body))),
-                media_type="text/event-stream",
-                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-            )
+            stream = await unless_gone(request, chat.stream(parsed, body))
+            return Stream(encoded(stream), media_type="text/event-stream", headers=_SSE)
         answer = await unless_gone(request, chat.complete(parsed, body))
         return Response(as_json(answer), media_type=MediaType.JSON)
 
-    @get(["/v1/models", "/openai/v1/models"])
-    async def list_openai_models(
+    @post("/v1/completions", status_code=200)
+    async def create_completion(
         self,
-        models: NamedDependency[ModelService],
-        limit: FromQuery[str | None] = None,
-        cursor: FromQuery[str | None] = None,
-    ) -> ModelListOut:
-        return ModelListOut.from_domain(await models.list_page(page_request(limit, cursor)))
+        request: Request[Any, Any, Any],
+        data: JSONBody[completions.CompletionRequest],
+        chat: NamedDependency[ChatGateway],
+    ) -> completions.TextCompletion | Stream:
+        prompts = data.prompts()
+        if data.stream:
+            stream = await unless_gone(request, chat.stream(data.chat(prompts[0])))
+            texts = _text_stream(completions.TextStream(data, prompts[0]), stream)
+            return Stream(texts, media_type="text/event-stream", headers=_SSE)
+        answers = await unless_gone(
+            request, asyncio.gather(*(chat.complete(data.chat(p)) for p in prompts))
+        )
+        return completions.whole(data, prompts, [as_completion(a) for a in answers])
+
+    @post("/v1/embeddings", status_code=200)
+    async def create_embeddings(
+        self, data: JSONBody[embeddings.EmbeddingsRequest], chat: NamedDependency[ChatGateway]
+    ) -> embeddings.EmbeddingsResponse:
+        texts = data.texts()
+        embedded = await chat.embed(data.model, texts, dimensions=data.dimensions)
+        return embeddings.response(data, texts, embedded.vectors, embedded.prompt_tokens)
+
+    @get(["/v1/models", "/openai/v1/models"])
+    async def list_openai_models(self, chat: NamedDependency[ChatGateway]) -> ModelListOut:
+        return ModelListOut(data=[ModelEntryOut.from_domain(m) for m in chat.offered()])
+
+    @get("/v1/models/{model_id:path}")
+    async def get_openai_model(
+        self, model_id: FromPath[str], chat: NamedDependency[ChatGateway]
+    ) -> ModelEntryOut:
+        return ModelEntryOut.from_domain(chat.find(model_id.lstrip("/")))
+
+
+async def _text_stream(
+    text: completions.TextStream, stream: AsyncIterator[StreamItem]
+) -> AsyncIterator[bytes]:
+    """Chat chunks as `text_completion` events; a failure mid-stream ends it with an error event."""
+    reader = ChunkReader()
+    async with contextlib.aclosing(cast(AsyncGenerator[StreamItem, None], stream)) as items:
+        try:
+            async for item in items:
+                for chunk in reader.feed(item):
+                    for out in text.chunks(chunk):
+                        yield event(msgspec.json.encode(out))
+        except Exception as exc:  # noqa: BLE001 - the client gets the error's envelope
+            yield error_event(exc)
+            return
+    yield DONE

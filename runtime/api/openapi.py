@@ -17,10 +17,10 @@ from typing import Any
 import msgspec
 
 from runtime.api.auth import OPEN_PATHS
-from runtime.api.chatdoc import ChatCompletion, ChatCompletionRequest
 from runtime.api.errors import ErrorEnvelope
 from runtime.api.operations import OPERATIONS, Doc
 from runtime.taskengine.schema import ChainDefinition
+from runtime.wire.openai import ChatRequest, Completion
 
 _METHODS = ("get", "put", "post", "delete", "patch")
 _REF = "#/components/schemas/{name}"
@@ -65,7 +65,7 @@ _MEANING = {
 def _shapes() -> tuple[dict[str, Any], dict[str, Any]]:
     """The named schemas `Doc.body`/`Doc.answer` refer to, and the components they need."""
     refs, components = msgspec.json.schema_components(
-        [ErrorEnvelope, ChainDefinition, ChatCompletionRequest, ChatCompletion], ref_template=_REF
+        [ErrorEnvelope, ChainDefinition, ChatRequest, Completion], ref_template=_REF
     )
     envelope, chain, chat_request, chat = refs
     shapes = {

@@ -117,8 +117,13 @@ OPERATIONS: dict[str, Doc] = {
         answer="ChatCompletion",
         stream=True,
     ),
-    "GET /v1/models": Doc("List models in OpenAI's format"),
-    "GET /openai/v1/models": Doc("List models in OpenAI's format (alias)"),
+    "GET /v1/models": Doc("List the models that can be served now, in OpenAI's format"),
+    "GET /openai/v1/models": Doc("List the models that can be served now (alias)"),
+    "GET /v1/models/{model_id}": Doc("Get one model that can be served now", (404,)),
+    "POST /v1/completions": Doc(
+        "Complete a prompt (served as a chat turn); streams with `stream: true`", _LLM, stream=True
+    ),
+    "POST /v1/embeddings": Doc("Embed a text or a list of texts", _LLM),
     "POST /providers/{provider_type}/configure": Doc("Configure a cloud provider's key"),
     "GET /providers/{provider_type}/config": Doc("Get a cloud provider's configuration"),
     "DELETE /providers/{provider_type}/config": Doc("Delete a cloud provider's configuration"),

@@ -14,7 +14,7 @@ from litestar.response import Stream
 from runtime import errors
 from runtime.api.base import Name, page_request
 from runtime.api.disconnect import unless_gone
-from runtime.api.openai import ModelListOut
+from runtime.api.openai import ModelEntryOut, ModelListOut
 from runtime.execution.chains import ChainChat, ChainRunner
 from runtime.registry import ModelService
 from runtime.taskengine.datatypes import to_builtins
@@ -81,4 +81,5 @@ class ChainChatController(Controller):
         limit: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
     ) -> ModelListOut:
-        return ModelListOut.from_domain(await models.list_page(page_request(limit, cursor)))
+        listed = await models.list_page(page_request(limit, cursor))
+        return ModelListOut(data=[ModelEntryOut.from_registry(m) for m in listed])

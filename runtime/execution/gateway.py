@@ -16,7 +16,7 @@ from runtime import errors
 from runtime.providers import Chat, Driver
 from runtime.providers.messages import Embedded
 from runtime.registry.types import Backend
-from runtime.routing import Capability, Resolver, Route, RouteRequest
+from runtime.routing import Capability, Offered, Resolver, Route, RouteRequest
 from runtime.wire.openai import ChatRequest, Completion, estimated_tokens
 from runtime.wire.sse import StreamItem, error_event
 
@@ -32,6 +32,19 @@ class ChatGateway:
         self._resolver = resolver
         self._drivers = drivers
         self._health = resolver.health
+
+    def offered(self) -> list[Offered]:
+        """The models that can be served now."""
+        return self._resolver.offered()
+
+    def find(self, model: str) -> Offered:
+        """A model that can be served now; `ModelNotFoundError` (a 404) otherwise."""
+        found = self._resolver.find(model)
+        if found is None:
+            raise errors.ModelNotFoundError(
+                f"the model '{model}' does not exist or no backend can serve it now", param="model"
+            )
+        return found
 
     async def routes(
         self, model: str, need: Capability, *, provider: str | None = None, min_context: int = 0

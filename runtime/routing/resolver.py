@@ -9,7 +9,9 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable
 
+from runtime.routing import catalog
 from runtime.routing.candidates import candidates
+from runtime.routing.catalog import Offered
 from runtime.routing.health import Health
 from runtime.routing.policy import order
 from runtime.routing.refusal import refusal
@@ -47,6 +49,14 @@ class Resolver:
                 raise refusal(request, facts)
         ordered = order(found, self.health.in_flight, self.health.cooling, self._rng)
         return ordered[:MAX_ATTEMPTS]
+
+    def offered(self) -> list[Offered]:
+        """The models that can be served now (see `catalog`)."""
+        return catalog.offered(self._holder.current)
+
+    def find(self, model: str) -> Offered | None:
+        """One model that can be served now, by any spelling of its name."""
+        return catalog.find(self._holder.current, model)
 
     async def _from_snapshot(self, model: str) -> ModelFacts:
         """What the snapshot alone says (no re-observation, no registry)."""

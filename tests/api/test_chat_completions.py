@@ -188,9 +188,13 @@ async def test_bad_request_bodies_are_rejected(stack: Stack, body: bytes, status
     assert set(response.json()["error"]) == {"message", "type", "code", "param"}
 
 
-async def test_model_lists_come_from_the_registry(stack: Stack) -> None:
+async def test_model_lists_show_the_served_models_owned_by_their_backend_kind(
+    stack: Stack,
+) -> None:
     for path in ("/v1/models", "/openai/v1/models"):
         listed = (await stack.api.get(path)).json()
         assert listed["object"] == "list"
         assert [m["id"] for m in listed["data"]] == ["m"]
-        assert listed["data"][0]["owned_by"] == "system"
+        assert listed["data"][0]["owned_by"] == (
+            "ollama" if isinstance(stack.fake, FakeOllama) else "openai"
+        )

@@ -112,8 +112,8 @@ async def test_chat_and_chain_routes_have_typed_bodies(client: Client) -> None:
     schemas = doc["components"]["schemas"]
     for path in ("/v1/chat/completions", "/openai/{chain_id}/v1/chat/completions"):
         body = doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]
-        assert body["schema"] == {"$ref": "#/components/schemas/ChatCompletionRequest"}
-    chat = schemas["ChatCompletionRequest"]
+        assert body["schema"] == {"$ref": "#/components/schemas/ChatRequest"}
+    chat = schemas["ChatRequest"]
     assert set(chat["required"]) == {"model", "messages"}
     assert "stream" in chat["properties"]
     for method in ("post", "put"):

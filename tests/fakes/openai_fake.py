@@ -42,15 +42,19 @@ class FakeOpenAI:
             ]
             await send_json(send, 200, {"object": "list", "data": data})
         elif route == ("POST", "/v1/embeddings"):
-            vector = [float(len(payload["input"])), 0.5, 0.25]
+            given = payload["input"]
+            texts = given if isinstance(given, list) else [given]
+            size = payload.get("dimensions") or 3
+            data = [
+                {"object": "embedding", "index": i, "embedding": _embedding(text, size)}
+                for i, text in enumerate(texts)
+            ]
+            counted = sum(len(text.split()) for text in texts)
+            usage = {"prompt_tokens": counted, "total_tokens": counted}
             await send_json(
                 send,
                 200,
-                {
-                    "object": "list",
-                    "model": payload["model"],
-                    "data": [{"object": "embedding", "index": 0, "embedding": vector}],
-                },
+                {"object": "list", "model": payload["model"], "data": data, "usage": usage},
             )
         elif route == ("POST", "/v1/chat/completions"):
             client = Disconnect(receive)
@@ -168,6 +172,11 @@ def _calls(script: ChatScript) -> list[dict[str, Any]]:
         }
         for n, (name, arguments) in enumerate(script.tool_calls)
     ]
+
+
+def _embedding(text: str, size: int) -> list[float]:
+    """A made-up embedding: the text's length, then halves (as long as asked)."""
+    return ([float(len(text))] + [0.5 / (i + 1) for i in range(size - 1)])[:size]
 
 
 def _usage(script: ChatScript, chunks: list[str]) -> dict[str, int]:
