@@ -24,11 +24,17 @@ class RawServer:
         self.connections = 0
         self.url = ""
         self._server: asyncio.Server | None = None
+        self._handlers: set[asyncio.Task[object]] = set()
 
     async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self.connections += 1
+        task = asyncio.current_task()
+        assert task is not None
+        self._handlers.add(task)
         try:
             await self.handler(reader, writer)
+        except asyncio.CancelledError:
+            return  # cut off by __aexit__: end quietly instead of logging an error
         finally:
             writer.close()
 
@@ -40,6 +46,9 @@ class RawServer:
     async def __aexit__(self, *_: object) -> None:
         assert self._server is not None
         self._server.close()
+        for task in self._handlers:
+            task.cancel()
+        await asyncio.gather(*self._handlers)
 
 
 async def read_request(reader: asyncio.StreamReader) -> bytes:
