@@ -26,6 +26,7 @@ from runtime.providers.outbound import (
 from runtime.providers.pool import Connection, Key, Pool
 
 _READ = 65536
+_PIECE = 65536  # a request is written in pieces of this size
 _NO_TIMEOUTS: Mapping[str, float | None] = {}
 
 
@@ -125,7 +126,8 @@ class LeanTransport(httpx.AsyncBaseTransport):
     """Pools connections per (scheme, host, port); one request per connection at a time.
 
     At most `max_connections` are open to one host; a request beyond them waits for one (up
-    to the pool timeout). Idle connections are closed after `idle_seconds`.
+    to the pool timeout). Idle connections are closed after `idle_seconds`. `tls` verifies
+    https backends (default: the system's trust store).
     """
 
     def __init__(
@@ -134,9 +136,10 @@ class LeanTransport(httpx.AsyncBaseTransport):
         max_connections: int = 100,
         idle_seconds: float = 30.0,
         policy: OutboundPolicy | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self._pool = Pool(self._dial, max_per_host=max_connections, idle_seconds=idle_seconds)
-        self._tls = ssl.create_default_context()
+        self._tls = tls or ssl.create_default_context()
         self._policy = policy or OutboundPolicy()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -185,8 +188,9 @@ class LeanTransport(httpx.AsyncBaseTransport):
             raise httpx.ConnectTimeout(f"connecting to {host}:{port} timed out") from None
         except OSError as exc:
             raise httpx.ConnectError(f"cannot connect to {host}:{port}: {exc}") from exc
-        # drain() then waits until the whole request is handed to the kernel
-        writer.transport.set_write_buffer_limits(high=0)
+        # drain() then waits until (nearly) all that was written left our buffer; 1, not 0: the
+        # TLS transport would pause writing at once with high=0, its buffer empty
+        writer.transport.set_write_buffer_limits(high=1)
         return reader, writer
 
     async def _permitted_address(self, host: str, port: int) -> str:
@@ -218,11 +222,12 @@ class LeanTransport(httpx.AsyncBaseTransport):
         if writer.is_closing():
             raise _NotSentError("the connection closed before the request was written")
         try:
-            writer.write(payload)
+            writer.write(payload if len(payload) <= _PIECE else payload[:_PIECE])
         except (OSError, RuntimeError) as exc:
             raise _NotSentError(str(exc)) from exc
-        if writer.transport.get_write_buffer_size():  # the kernel did not take it all at once
-            await _drain(connection, timeouts.get("write"))
+        # usually the kernel took it all at once; otherwise it is written under the write timeout
+        if len(payload) > _PIECE or writer.transport.get_write_buffer_size():
+            await _write_rest(connection, payload, timeouts.get("write"))
         read_timeout = timeouts.get("read")
         while not parsed.head_done:
             await _feed(connection, parser, read_timeout)
@@ -237,17 +242,26 @@ class LeanTransport(httpx.AsyncBaseTransport):
         self._pool.close()
 
 
-async def _drain(connection: Connection, seconds: float | None) -> None:
-    """Wait until the rest of the request is written; past `seconds` it is a WriteTimeout."""
+async def _write_rest(connection: Connection, payload: bytes, seconds: float | None) -> None:
+    """Write the request past its first piece, a piece at a time, within `seconds` in all.
+
+    Pieces bound what sits in our buffers: a TLS transport would take the whole request into
+    the socket's buffer at once, where draining no longer sees it.
+    """
+    writer = connection.writer
+    rest = memoryview(payload)
     try:
         async with asyncio.timeout(seconds):
-            await connection.writer.drain()
+            for start in range(_PIECE, len(payload), _PIECE):
+                await writer.drain()
+                writer.write(rest[start : start + _PIECE])
+            await writer.drain()
     except TimeoutError:
         connection.close()
         raise httpx.WriteTimeout("timed out writing the request") from None
-    except OSError as exc:  # partly written: never sent again
+    except (OSError, RuntimeError) as exc:  # partly written: never sent again
         connection.close()
-        raise httpx.WriteError(str(exc)) from exc
+        raise httpx.WriteError(str(exc) or type(exc).__name__) from exc
 
 
 def _head(request: httpx.Request) -> bytes:

@@ -3,65 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+import ssl
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from runtime.providers.outbound import OutboundPolicy, OutboundRefusedError
 from runtime.providers.transport import LeanTransport
-
-Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
-
-
-class RawServer:
-    """A TCP server on loopback running `handler` per connection; counts connections."""
-
-    def __init__(self, handler: Handler) -> None:
-        self.handler = handler
-        self.connections = 0
-        self.url = ""
-        self._server: asyncio.Server | None = None
-        self._handlers: set[asyncio.Task[object]] = set()
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.connections += 1
-        task = asyncio.current_task()
-        assert task is not None
-        self._handlers.add(task)
-        try:
-            await self.handler(reader, writer)
-        except asyncio.CancelledError:
-            return  # cut off by __aexit__: end quietly instead of logging an error
-        finally:
-            writer.close()
-
-    async def __aenter__(self) -> RawServer:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
-        self.url = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        assert self._server is not None
-        self._server.close()
-        for task in self._handlers:
-            task.cancel()
-        await asyncio.gather(*self._handlers)
-
-
-async def read_request(reader: asyncio.StreamReader) -> bytes:
-    head = await reader.readuntil(b"\r\n\r\n")
-    length = 0
-    for line in head.split(b"\r\n"):
-        if line.lower().startswith(b"content-length:"):
-            length = int(line.split(b":")[1])
-    return head + (await reader.readexactly(length) if length else b"")
-
-
-def answer(body: bytes, extra: bytes = b"") -> bytes:
-    return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n%s\r\n%s" % (len(body), extra, body)
+from tests.fakes.raw import RawServer, answer, never_read, read_request, tls_contexts
 
 
 @pytest.fixture
@@ -396,49 +346,44 @@ async def test_idle_connections_to_a_host_no_longer_asked_are_closed_too() -> No
         await asyncio.wait_for(hung_up.wait(), 1.0)
 
 
-class NeverReads:
-    """A listening socket with a tiny receive buffer whose accepted sockets are never read."""
-
-    def __init__(self) -> None:
-        self.url = ""
-        self._listener = socket.socket()
-        self._accepted: list[socket.socket] = []
-        self._task: asyncio.Task[None] | None = None
-
-    async def _accept(self) -> None:
-        loop = asyncio.get_running_loop()
-        while True:
-            connection, _ = await loop.sock_accept(self._listener)
-            self._accepted.append(connection)
-
-    async def __aenter__(self) -> NeverReads:
-        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen()
-        self._listener.setblocking(False)
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
-        self._task = asyncio.create_task(self._accept())
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        assert self._task is not None
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
-        for connection in [*self._accepted, self._listener]:
-            connection.close()
-
-
 async def _pieces(body: bytes) -> AsyncIterator[bytes]:
     for start in range(0, len(body), 1 << 20):
         yield body[start : start + (1 << 20)]
 
 
-@pytest.mark.parametrize("streamed", [False, True], ids=["fixed-body", "streamed-body"])
-async def test_a_server_that_never_reads_makes_the_write_time_out(streamed: bool) -> None:
+@pytest.fixture(scope="module")
+def tls() -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    return tls_contexts()
+
+
+async def test_keep_alive_over_tls_reuses_one_connection(
+    tls: tuple[ssl.SSLContext, ssl.SSLContext],
+) -> None:
+    server_tls, client_tls = tls
+    async with (
+        RawServer(keep_answering, tls=server_tls) as server,
+        httpx.AsyncClient(transport=LeanTransport(tls=client_tls), timeout=2.0) as http,
+    ):
+        paths = [(await http.post(f"{server.url}/{n}", content=b"x")).text for n in range(3)]
+    assert paths == ["/0", "/1", "/2"]
+    assert server.connections == 1
+
+
+@pytest.mark.parametrize(
+    ("streamed", "over_tls"),
+    [(False, False), (True, False), (False, True)],
+    ids=["fixed-body", "streamed-body", "tls"],
+)
+async def test_a_server_that_never_reads_makes_the_write_time_out(
+    tls: tuple[ssl.SSLContext, ssl.SSLContext], streamed: bool, over_tls: bool
+) -> None:
+    server_tls, client_tls = tls if over_tls else (None, None)
     body = b"x" * (16 << 20)  # far more than both sides' socket buffers hold
     timeout = httpx.Timeout(1.0, write=0.2)
-    async with NeverReads() as server, httpx.AsyncClient(transport=LeanTransport()) as http:
+    async with (
+        RawServer(never_read, tls=server_tls, receive_buffer=4096) as server,
+        httpx.AsyncClient(transport=LeanTransport(tls=client_tls)) as http,
+    ):
         content = _pieces(body) if streamed else body
         with pytest.raises(httpx.WriteTimeout):  # not a ReadTimeout a second later
             await http.post(server.url, content=content, timeout=timeout)
