@@ -40,7 +40,11 @@ def create_app(settings: Settings) -> Litestar:
         log.info("backends are reached through the proxies the environment names")
     http = httpx.AsyncClient(
         timeout=httpx.Timeout(settings.provider_timeout),
-        transport=LeanTransport(policy=outbound_policy(settings)),
+        transport=LeanTransport(
+            max_connections=settings.backend_max_connections,
+            idle_seconds=settings.backend_idle_seconds,
+            policy=outbound_policy(settings),
+        ),
         mounts=mounts,
     )
     services, loops = build_services(settings, db, http)

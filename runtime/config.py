@@ -45,6 +45,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_rows: int = 100_000
     reconcile_interval: float = 10.0
     provider_timeout: float = 5.0
+    # connections to one backend (scheme, host, port): at most this many open, idle ones closed
+    backend_max_connections: int = 100
+    backend_idle_seconds: float = 30.0
     pull_stall_timeout: float = 60.0
     pull_retry_after: float = 600.0
     pull_lease: float = 15.0
@@ -91,6 +94,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             max_rows=reader.integer("RUNTIME_MAX_ROWS", 100_000, low=1),
             reconcile_interval=reader.seconds("RUNTIME_RECONCILE_INTERVAL", 10.0),
             provider_timeout=reader.seconds("RUNTIME_PROVIDER_TIMEOUT", 5.0),
+            backend_max_connections=reader.integer("RUNTIME_BACKEND_MAX_CONNECTIONS", 100, low=1),
+            backend_idle_seconds=reader.seconds("RUNTIME_BACKEND_IDLE_SECONDS", 30.0),
             pull_stall_timeout=reader.seconds("RUNTIME_PULL_STALL_TIMEOUT", 60.0),
             pull_retry_after=reader.seconds("RUNTIME_PULL_RETRY_AFTER", 600.0),
             pull_lease=reader.seconds("RUNTIME_PULL_LEASE", 15.0),

@@ -8,11 +8,10 @@ about a millisecond of CPU per request and grows with the number of pooled conne
 from __future__ import annotations
 
 import asyncio
-import select
 import socket
 import ssl
-from collections import defaultdict, deque
-from collections.abc import AsyncIterator
+from collections import deque
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import httptools
@@ -24,9 +23,11 @@ from runtime.providers.outbound import (
     check_address,
     host_refusal,
 )
+from runtime.providers.pool import Connection, Key, Pool
 
 _READ = 65536
-Key = tuple[str, str, int]
+_PIECE = 65536  # a request is written in pieces of this size
+_NO_TIMEOUTS: Mapping[str, float | None] = {}
 
 
 class _Parsed:
@@ -59,49 +60,18 @@ class _NotSentError(Exception):
     """The request was not written at all: sending it on another connection is safe."""
 
 
-def _still_open(connection: _Connection) -> bool:
-    """Whether an idle pooled connection is still usable, checked before writing to it.
-
-    An idle HTTP/1.1 connection has nothing to read: if its socket is readable, the server
-    closed it (EOF or reset) or sent something unasked for, and either way it is dropped.
-    """
-    if connection.writer.is_closing() or connection.reader.at_eof():
-        return False
-    sock = connection.writer.get_extra_info("socket")
-    if sock is None:
-        return True
-    try:
-        readable, _, _ = select.select([sock.fileno()], [], [], 0)
-    except (OSError, ValueError):
-        return False
-    return not readable
-
-
-class _Connection:
-    """One keep-alive connection to a host."""
-
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader = reader
-        self.writer = writer
-
-    def close(self) -> None:
-        self.writer.close()
-
-
 class _Body(httpx.AsyncByteStream):
     """The response body, read from the connection as the consumer asks for it."""
 
     def __init__(
         self,
-        transport: LeanTransport,
-        key: Key,
-        connection: _Connection,
+        pool: Pool,
+        connection: Connection,
         parser: httptools.HttpResponseParser,
         parsed: _Parsed,
         read_timeout: float | None,
     ) -> None:
-        self._transport = transport
-        self._key = key
+        self._pool = pool
         self._connection = connection
         self._parser = parser
         self._parsed = parsed
@@ -122,13 +92,13 @@ class _Body(httpx.AsyncByteStream):
             return
         self._closed = True
         if self._parsed.done and not self._parsed.body and self._parsed.keep_alive:
-            self._transport.release(self._key, self._connection)
+            self._pool.release(self._connection)
         else:
             self._connection.close()
 
 
 async def _feed(
-    connection: _Connection, parser: httptools.HttpResponseParser, seconds: float | None
+    connection: Connection, parser: httptools.HttpResponseParser, seconds: float | None
 ) -> None:
     try:
         async with asyncio.timeout(seconds):
@@ -153,52 +123,57 @@ async def _feed(
 
 
 class LeanTransport(httpx.AsyncBaseTransport):
-    """Pools idle connections per (scheme, host, port); one request per connection at a time."""
+    """Pools connections per (scheme, host, port); one request per connection at a time.
+
+    At most `max_connections` are open to one host; a request beyond them waits for one (up
+    to the pool timeout). Idle connections are closed after `idle_seconds`. `tls` verifies
+    https backends (default: the system's trust store).
+    """
 
     def __init__(
-        self, *, max_idle_per_host: int = 256, policy: OutboundPolicy | None = None
+        self,
+        *,
+        max_connections: int = 100,
+        idle_seconds: float = 30.0,
+        policy: OutboundPolicy | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
-        self._idle: defaultdict[Key, deque[_Connection]] = defaultdict(deque)
-        self._max_idle = max_idle_per_host
-        self._tls = ssl.create_default_context()
+        self._pool = Pool(self._dial, max_per_host=max_connections, idle_seconds=idle_seconds)
+        self._tls = tls or ssl.create_default_context()
         self._policy = policy or OutboundPolicy()
-
-    def release(self, key: Key, connection: _Connection) -> None:
-        idle = self._idle[key]
-        if len(idle) < self._max_idle and not connection.writer.is_closing():
-            idle.append(connection)
-        else:
-            connection.close()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
         port = url.port or (443 if url.scheme == "https" else 80)
         key: Key = (url.scheme, url.host, port)
-        timeouts: dict[str, float | None] = request.extensions.get("timeout", {})
+        timeouts: Mapping[str, float | None] = request.extensions.get("timeout", _NO_TIMEOUTS)
         head = _head(request)
         body = request.content if _has_fixed_body(request) else await _collect(request, head)
-        reused, connection = await self._connection(key, timeouts.get("connect"))
+        payload = head + body
+        connect = timeouts.get("connect")
+        reused, connection = await self._pool.acquire(key, timeouts.get("pool", connect), connect)
         try:
-            return await self._exchange(key, connection, head + body, timeouts.get("read"))
+            return await self._exchange(connection, payload, timeouts)
         except _NotSentError as exc:
             # at most once: only a request that never left may go again, on a new connection
             if not reused:
+                connection.close()
                 raise httpx.WriteError(str(exc)) from exc
-        _, connection = await self._connection(key, timeouts.get("connect"), pooled=False)
-        try:
-            return await self._exchange(key, connection, head + body, timeouts.get("read"))
-        except _NotSentError as exc:
-            raise httpx.WriteError(str(exc)) from exc
-
-    async def _connection(
-        self, key: Key, seconds: float | None, *, pooled: bool = True
-    ) -> tuple[bool, _Connection]:
-        idle = self._idle[key]
-        while pooled and idle:
-            connection = idle.pop()
-            if _still_open(connection):
-                return True, connection
+        except BaseException:
             connection.close()
+            raise
+        connection = await self._pool.replace(key, connection, connect)
+        try:
+            return await self._exchange(connection, payload, timeouts)
+        except BaseException as exc:
+            connection.close()
+            if isinstance(exc, _NotSentError):
+                raise httpx.WriteError(str(exc)) from exc
+            raise
+
+    async def _dial(
+        self, key: Key, seconds: float | None
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         scheme, host, port = key
         try:
             async with asyncio.timeout(seconds):
@@ -213,7 +188,10 @@ class LeanTransport(httpx.AsyncBaseTransport):
             raise httpx.ConnectTimeout(f"connecting to {host}:{port} timed out") from None
         except OSError as exc:
             raise httpx.ConnectError(f"cannot connect to {host}:{port}: {exc}") from exc
-        return False, _Connection(reader, writer)
+        # drain() then waits until (nearly) all that was written left our buffer; 1, not 0: the
+        # TLS transport would pause writing at once with high=0, its buffer empty
+        writer.transport.set_write_buffer_limits(high=1)
+        return reader, writer
 
     async def _permitted_address(self, host: str, port: int) -> str:
         """Resolve `host` and return an address to dial; every address must pass the policy.
@@ -235,31 +213,55 @@ class LeanTransport(httpx.AsyncBaseTransport):
         return addresses[0]
 
     async def _exchange(
-        self, key: Key, connection: _Connection, payload: bytes, read_timeout: float | None
+        self, connection: Connection, payload: bytes, timeouts: Mapping[str, float | None]
     ) -> httpx.Response:
         parsed = _Parsed()
         parser = httptools.HttpResponseParser(parsed)
         parsed.parser = parser
-        if connection.writer.is_closing():
+        writer = connection.writer
+        if writer.is_closing():
             raise _NotSentError("the connection closed before the request was written")
         try:
-            connection.writer.write(payload)
+            writer.write(payload if len(payload) <= _PIECE else payload[:_PIECE])
         except (OSError, RuntimeError) as exc:
-            connection.close()
             raise _NotSentError(str(exc)) from exc
+        # usually the kernel took it all at once; otherwise it is written under the write timeout
+        if len(payload) > _PIECE or writer.transport.get_write_buffer_size():
+            await _write_rest(connection, payload, timeouts.get("write"))
+        read_timeout = timeouts.get("read")
         while not parsed.head_done:
             await _feed(connection, parser, read_timeout)
         return httpx.Response(
             parser.get_status_code(),
             headers=parsed.headers,
-            stream=_Body(self, key, connection, parser, parsed, read_timeout),
+            stream=_Body(self._pool, connection, parser, parsed, read_timeout),
             extensions={"http_version": b"HTTP/1.1"},
         )
 
     async def aclose(self) -> None:
-        for idle in self._idle.values():
-            while idle:
-                idle.pop().close()
+        self._pool.close()
+
+
+async def _write_rest(connection: Connection, payload: bytes, seconds: float | None) -> None:
+    """Write the request past its first piece, a piece at a time, within `seconds` in all.
+
+    Pieces bound what sits in our buffers: a TLS transport would take the whole request into
+    the socket's buffer at once, where draining no longer sees it.
+    """
+    writer = connection.writer
+    rest = memoryview(payload)
+    try:
+        async with asyncio.timeout(seconds):
+            for start in range(_PIECE, len(payload), _PIECE):
+                await writer.drain()
+                writer.write(rest[start : start + _PIECE])
+            await writer.drain()
+    except TimeoutError:
+        connection.close()
+        raise httpx.WriteTimeout("timed out writing the request") from None
+    except (OSError, RuntimeError) as exc:  # partly written: never sent again
+        connection.close()
+        raise httpx.WriteError(str(exc) or type(exc).__name__) from exc
 
 
 def _head(request: httpx.Request) -> bytes:

@@ -14,6 +14,13 @@ def test_empty_environment_gives_safe_defaults() -> None:
     assert settings.api_token == ""
     assert settings.tenancy == DEFAULT_TENANCY
     assert settings.embed_model is None
+    assert (settings.backend_max_connections, settings.backend_idle_seconds) == (100, 30.0)
+
+
+def test_backend_connection_limits_are_read() -> None:
+    env = {"RUNTIME_BACKEND_MAX_CONNECTIONS": "8", "RUNTIME_BACKEND_IDLE_SECONDS": "2.5"}
+    settings = Settings.from_env(env)
+    assert (settings.backend_max_connections, settings.backend_idle_seconds) == (8, 2.5)
 
 
 @pytest.mark.parametrize(
@@ -57,6 +64,8 @@ def test_default_models_come_from_their_variables() -> None:
         ({"EMBED_MODEL": "m", "EMBED_MODEL_CONTEXT_LENGTH": "0"}, "EMBED_MODEL_CONTEXT_LENGTH"),
         ({"RUNTIME_LOG_LEVEL": "LOUD"}, "RUNTIME_LOG_LEVEL"),
         ({"RUNTIME_MAX_ROWS": "-1"}, "RUNTIME_MAX_ROWS"),
+        ({"RUNTIME_BACKEND_MAX_CONNECTIONS": "0"}, "RUNTIME_BACKEND_MAX_CONNECTIONS"),
+        ({"RUNTIME_BACKEND_IDLE_SECONDS": "0"}, "RUNTIME_BACKEND_IDLE_SECONDS"),
     ],
 )
 def test_bad_setting_names_the_variable(env: dict[str, str], variable: str) -> None:
