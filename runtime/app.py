@@ -38,16 +38,16 @@ def create_app(settings: Settings) -> Litestar:
     mounts = proxy_mounts(settings.proxies)
     if mounts:
         log.info("backends are reached through the proxies the environment names")
-    http = httpx.AsyncClient(
-        timeout=httpx.Timeout(settings.provider_timeout),
-        transport=LeanTransport(
-            max_connections=settings.backend_max_connections,
-            idle_seconds=settings.backend_idle_seconds,
-            policy=outbound_policy(settings),
-        ),
-        mounts=mounts,
+    transport = LeanTransport(
+        max_connections=settings.backend_max_connections,
+        idle_seconds=settings.backend_idle_seconds,
+        policy=outbound_policy(settings),
     )
-    services, loops = build_services(settings, db, http)
+    http = httpx.AsyncClient(
+        timeout=httpx.Timeout(settings.provider_timeout), transport=transport, mounts=mounts
+    )
+    # drivers write on the transport directly unless a proxy must be used (httpx mounts it)
+    services, loops = build_services(settings, db, http, direct=None if mounts else transport)
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:

@@ -40,6 +40,7 @@ from runtime.hooks import HookService
 from runtime.providerconfig import ProviderService, SecretBox
 from runtime.providers import DriverSettings
 from runtime.providers.outbound import OutboundPolicy
+from runtime.providers.transport import LeanTransport
 from runtime.registry import BackendService, ModelService
 from runtime.routing import Health, Resolver
 from runtime.sandbox import Limits, Sandbox
@@ -83,7 +84,11 @@ def outbound_policy(settings: Settings) -> OutboundPolicy:
 
 
 def build_services(
-    settings: Settings, db: Database, http: httpx.AsyncClient
+    settings: Settings,
+    db: Database,
+    http: httpx.AsyncClient,
+    *,
+    direct: LeanTransport | None = None,
 ) -> tuple[Services, dict[str, Loop]]:
     """Every service, and the loops `Background` runs, wired to each other."""
 
@@ -94,7 +99,11 @@ def build_services(
     providers = ProviderService(db, secrets=secrets, max_rows=settings.max_rows, on_change=changed)
     drivers = Drivers(
         http,
-        DriverSettings(timeout=settings.provider_timeout, pull_stall=settings.pull_stall_timeout),
+        DriverSettings(
+            timeout=settings.provider_timeout,
+            pull_stall=settings.pull_stall_timeout,
+            direct=direct,
+        ),
         providers,
     )
     hub = ProgressHub()

@@ -7,18 +7,10 @@ from __future__ import annotations
 
 import httpx
 
-from runtime.providers.base import Chat, Driver
+from runtime.providers.base import Chat, Driver, DriverSettings
 from runtime.providers.gemini.driver import GeminiDriver
 from runtime.providers.ollama.driver import OllamaDriver
 from runtime.providers.openai.driver import OpenAIDriver
-
-
-class DriverSettings:
-    """Timeouts every driver uses."""
-
-    def __init__(self, *, timeout: float, pull_stall: float) -> None:
-        self.timeout = timeout
-        self.pull_stall = pull_stall
 
 
 def driver_for(
@@ -32,13 +24,11 @@ def driver_for(
     """A driver for a backend of `kind` (ollama, vllm, openai, gemini) at `base_url`."""
     match kind:
         case "ollama":
-            return OllamaDriver(
-                client, base_url, timeout=settings.timeout, pull_stall=settings.pull_stall
-            )
+            return OllamaDriver(client, base_url, settings)
         case "vllm" | "openai":
-            return OpenAIDriver(client, base_url, timeout=settings.timeout, api_key=api_key)
+            return OpenAIDriver(client, base_url, settings, api_key=api_key)
         case "gemini":
-            return GeminiDriver(client, base_url, timeout=settings.timeout, api_key=api_key)
+            return GeminiDriver(client, base_url, settings, api_key=api_key)
         case _:
             raise ValueError(f"unsupported backend kind {kind!r}")
 

@@ -8,11 +8,26 @@ from typing import Protocol
 import msgspec
 
 from runtime.providers.messages import Capabilities, Embedded, PullProgress, ServedModel
+from runtime.providers.transport import LeanTransport
 from runtime.wire.openai import ChatRequest, Completion
 from runtime.wire.sse import StreamItem
 
 # single prompts (SPEC 7): near-deterministic answers unless the task asks otherwise
 PROMPT_TEMPERATURE = 0.1
+
+
+class DriverSettings:
+    """Timeouts every driver uses, and the transport to write requests on directly.
+
+    `direct` is None when requests must go through httpx (to reach backends through a proxy).
+    """
+
+    def __init__(
+        self, *, timeout: float, pull_stall: float, direct: LeanTransport | None = None
+    ) -> None:
+        self.timeout = timeout
+        self.pull_stall = pull_stall
+        self.direct = direct
 
 
 class Chat(msgspec.Struct, frozen=True, kw_only=True):

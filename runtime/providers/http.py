@@ -9,11 +9,14 @@ from typing import Any, TypeVar
 import httpx
 import msgspec
 
+from runtime.providers.direct import Direct
 from runtime.providers.errors import (
     BadProviderResponseError,
     ModelMissingError,
     ProviderUnreachableError,
 )
+from runtime.providers.reading import Reply
+from runtime.providers.transport import LeanTransport
 
 _NOT_FOUND = 404
 _T = TypeVar("_T")
@@ -24,7 +27,7 @@ def _excerpt(body: bytes) -> str:
     return text or "<empty body>"
 
 
-def check_status(response: httpx.Response, body: bytes, what: str) -> None:
+def check_status(response: httpx.Response | Reply, body: bytes, what: str) -> None:
     """Raise the provider error matching a non-2xx answer."""
     if response.is_success:
         return
@@ -46,7 +49,11 @@ async def reachable(what: str) -> AsyncIterator[None]:
 
 
 class JsonApi:
-    """JSON requests to one backend: base URL, headers and timeout fixed, errors mapped."""
+    """JSON requests to one backend: base URL, headers and timeout fixed, errors mapped.
+
+    With `direct` (our transport, when no proxy is configured) requests are written and read
+    straight on it: the head is built once per backend, no httpx objects per request.
+    """
 
     def __init__(
         self,
@@ -55,11 +62,13 @@ class JsonApi:
         *,
         timeout: float,
         headers: dict[str, str] | None = None,
+        direct: LeanTransport | None = None,
     ) -> None:
         self.client = client
         self.base = base_url.rstrip("/")
         self.timeout = timeout
         self.headers = {"content-type": "application/json", **(headers or {})}
+        self._direct = Direct(direct, self.base, self.headers) if direct is not None else None
 
     async def call(
         self, method: str, path: str, into: type[_T], *, what: str, body: Any = None
@@ -75,16 +84,24 @@ class JsonApi:
 
     async def send(
         self, method: str, path: str, *, what: str, body: Any = None, raw: bytes | None = None
-    ) -> httpx.Response:
+    ) -> httpx.Response | Reply:
         """One request with a successful answer; every failure is a provider error.
 
         `body` is encoded as JSON; `raw` is sent as it is.
         """
+        content = raw if body is None else msgspec.json.encode(body)
         async with reachable(what):
+            if self._direct is not None:
+                reply = await self._direct.send(
+                    method, path, content or b"", self.timeout, self.timeout
+                )
+                await reply.aread()
+                check_status(reply, reply.content, what)
+                return reply
             response = await self.client.request(
                 method,
                 self.base + path,
-                content=raw if body is None else msgspec.json.encode(body),
+                content=content,
                 headers=self.headers,
                 timeout=self.timeout,
             )
@@ -94,8 +111,18 @@ class JsonApi:
     @asynccontextmanager
     async def stream(
         self, method: str, path: str, *, what: str, raw: bytes, read_timeout: float | None = None
-    ) -> AsyncIterator[httpx.Response]:
+    ) -> AsyncIterator[httpx.Response | Reply]:
         """A streamed request whose status was checked; failures while reading map too."""
+        if self._direct is not None:
+            async with reachable(what):
+                reply = await self._direct.send(method, path, raw, self.timeout, read_timeout)
+                try:
+                    if not reply.is_success:
+                        check_status(reply, await reply.aread(), what)
+                    yield reply
+                finally:
+                    await reply.aclose()
+            return
         timeout = httpx.Timeout(self.timeout, read=read_timeout)
         async with (
             reachable(what),
@@ -108,7 +135,7 @@ class JsonApi:
             yield response
 
 
-async def ndjson_lines(response: httpx.Response) -> AsyncIterator[bytes]:
+async def ndjson_lines(response: httpx.Response | Reply) -> AsyncIterator[bytes]:
     """Yield each non-empty line of a streamed NDJSON body."""
     async for line in response.aiter_lines():
         if line.strip():

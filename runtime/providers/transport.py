@@ -10,8 +10,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from collections import deque
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import httptools
@@ -24,102 +23,15 @@ from runtime.providers.outbound import (
     host_refusal,
 )
 from runtime.providers.pool import Connection, Key, Pool
+from runtime.providers.reading import Body, Parsed, Reply, feed
 
 _READ = 65536
 _PIECE = 65536  # a request is written in pieces of this size
 _NO_TIMEOUTS: Mapping[str, float | None] = {}
 
 
-class _Parsed:
-    """httptools callbacks: the response head, then body chunks as they arrive."""
-
-    def __init__(self) -> None:
-        self.headers: list[tuple[bytes, bytes]] = []
-        self.head_done = False
-        self.done = False
-        self.body: deque[bytes] = deque()
-        self.keep_alive = False
-        self.parser: httptools.HttpResponseParser | None = None
-
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers.append((name, value))
-
-    def on_headers_complete(self) -> None:
-        self.head_done = True
-
-    def on_body(self, body: bytes) -> None:
-        self.body.append(body)
-
-    def on_message_complete(self) -> None:
-        # the parser only knows this while the message is being completed
-        self.keep_alive = self.parser is not None and self.parser.should_keep_alive()
-        self.done = True
-
-
 class _NotSentError(Exception):
     """The request was not written at all: sending it on another connection is safe."""
-
-
-class _Body(httpx.AsyncByteStream):
-    """The response body, read from the connection as the consumer asks for it."""
-
-    def __init__(
-        self,
-        pool: Pool,
-        connection: Connection,
-        parser: httptools.HttpResponseParser,
-        parsed: _Parsed,
-        read_timeout: float | None,
-    ) -> None:
-        self._pool = pool
-        self._connection = connection
-        self._parser = parser
-        self._parsed = parsed
-        self._timeout = read_timeout
-        self._closed = False
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        parsed = self._parsed
-        while True:
-            while parsed.body:
-                yield parsed.body.popleft()
-            if parsed.done:
-                return
-            await _feed(self._connection, self._parser, self._timeout)
-
-    async def aclose(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
-        if self._parsed.done and not self._parsed.body and self._parsed.keep_alive:
-            self._pool.release(self._connection)
-        else:
-            self._connection.close()
-
-
-async def _feed(
-    connection: Connection, parser: httptools.HttpResponseParser, seconds: float | None
-) -> None:
-    try:
-        async with asyncio.timeout(seconds):
-            data = await connection.reader.read(_READ)
-    except TimeoutError:
-        connection.close()
-        raise httpx.ReadTimeout("timed out reading the response") from None
-    except OSError as exc:
-        connection.close()
-        raise httpx.ReadError(str(exc)) from exc
-    except BaseException:  # cancelled mid-read: the connection is in an unknown state
-        connection.close()
-        raise
-    if not data:
-        connection.close()
-        raise httpx.RemoteProtocolError("server closed the connection mid-response")
-    try:
-        parser.feed_data(data)
-    except httptools.HttpParserError as exc:
-        connection.close()
-        raise httpx.RemoteProtocolError(f"malformed response: {exc}") from exc
 
 
 class LeanTransport(httpx.AsyncBaseTransport):
@@ -149,7 +61,22 @@ class LeanTransport(httpx.AsyncBaseTransport):
         timeouts: Mapping[str, float | None] = request.extensions.get("timeout", _NO_TIMEOUTS)
         head = _head(request)
         body = request.content if _has_fixed_body(request) else await _collect(request, head)
-        payload = head + body
+        reply = await self.roundtrip(key, head + body, timeouts)
+        return httpx.Response(
+            reply.status_code,
+            headers=reply.headers,
+            stream=reply.body,
+            extensions={"http_version": b"HTTP/1.1"},
+        )
+
+    async def roundtrip(
+        self, key: Key, payload: bytes, timeouts: Mapping[str, float | None]
+    ) -> Reply:
+        """Send one whole request (head and body, as bytes) and read the response's head.
+
+        The direct path of drivers (no httpx request or response objects); raises httpx's
+        exception types, like `handle_async_request`.
+        """
         connect = timeouts.get("connect")
         reused, connection = await self._pool.acquire(key, timeouts.get("pool", connect), connect)
         try:
@@ -214,8 +141,8 @@ class LeanTransport(httpx.AsyncBaseTransport):
 
     async def _exchange(
         self, connection: Connection, payload: bytes, timeouts: Mapping[str, float | None]
-    ) -> httpx.Response:
-        parsed = _Parsed()
+    ) -> Reply:
+        parsed = Parsed()
         parser = httptools.HttpResponseParser(parsed)
         parsed.parser = parser
         writer = connection.writer
@@ -230,13 +157,9 @@ class LeanTransport(httpx.AsyncBaseTransport):
             await _write_rest(connection, payload, timeouts.get("write"))
         read_timeout = timeouts.get("read")
         while not parsed.head_done:
-            await _feed(connection, parser, read_timeout)
-        return httpx.Response(
-            parser.get_status_code(),
-            headers=parsed.headers,
-            stream=_Body(self._pool, connection, parser, parsed, read_timeout),
-            extensions={"http_version": b"HTTP/1.1"},
-        )
+            await feed(connection, parser, read_timeout)
+        body = Body(self._pool, connection, parser, parsed, read_timeout)
+        return Reply(parser.get_status_code(), parsed.headers, body)
 
     async def aclose(self) -> None:
         self._pool.close()

@@ -7,7 +7,7 @@ from urllib.parse import quote
 
 import httpx
 
-from runtime.providers.base import PROMPT_TEMPERATURE, Chat
+from runtime.providers.base import PROMPT_TEMPERATURE, Chat, DriverSettings
 from runtime.providers.errors import (
     BadProviderResponseError,
     ProviderUnreachableError,
@@ -27,11 +27,18 @@ class GeminiDriver:
     """Talks to the Gemini API at `base_url` with one API key."""
 
     def __init__(
-        self, client: httpx.AsyncClient, base_url: str, *, timeout: float, api_key: str | None
+        self,
+        client: httpx.AsyncClient,
+        base_url: str,
+        settings: DriverSettings,
+        *,
+        api_key: str | None,
     ) -> None:
         self._key = api_key
         headers = {"x-goog-api-key": api_key} if api_key else {}
-        self._api = JsonApi(client, base_url, timeout=timeout, headers=headers)
+        self._api = JsonApi(
+            client, base_url, timeout=settings.timeout, headers=headers, direct=settings.direct
+        )
 
     async def list_models(self) -> list[ServedModel]:
         if not self._key:

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import msgspec
 
-from runtime.providers.base import PROMPT_TEMPERATURE, Chat
+from runtime.providers.base import PROMPT_TEMPERATURE, Chat, DriverSettings
 from runtime.providers.errors import BadProviderResponseError, ModelMissingError
 from runtime.providers.http import JsonApi, check_status, ndjson_lines, reachable
 from runtime.providers.messages import Capabilities, Embedded, PullProgress, ServedModel
@@ -21,11 +21,9 @@ from runtime.wire.openai import Chunk, Completion
 class OllamaDriver:
     """Talks to one Ollama server at `base_url`."""
 
-    def __init__(
-        self, client: httpx.AsyncClient, base_url: str, *, timeout: float, pull_stall: float
-    ) -> None:
-        self._api = JsonApi(client, base_url, timeout=timeout)
-        self._pull_timeout = httpx.Timeout(timeout, read=pull_stall)
+    def __init__(self, client: httpx.AsyncClient, base_url: str, settings: DriverSettings) -> None:
+        self._api = JsonApi(client, base_url, timeout=settings.timeout, direct=settings.direct)
+        self._pull_timeout = httpx.Timeout(settings.timeout, read=settings.pull_stall)
 
     async def list_models(self) -> list[ServedModel]:
         tags = await self._api.call("GET", "/api/tags", ow.Tags, what="list models")

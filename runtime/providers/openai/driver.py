@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import msgspec
 
-from runtime.providers.base import PROMPT_TEMPERATURE, Chat
+from runtime.providers.base import PROMPT_TEMPERATURE, Chat, DriverSettings
 from runtime.providers.errors import BadProviderResponseError, UnsupportedOperationError
 from runtime.providers.http import JsonApi
 from runtime.providers.messages import Capabilities, Embedded, PullProgress, ServedModel
@@ -19,10 +19,21 @@ class OpenAIDriver:
     """Talks to one OpenAI-compatible server; `base_url` may end in `/v1` or not."""
 
     def __init__(
-        self, client: httpx.AsyncClient, base_url: str, *, timeout: float, api_key: str | None
+        self,
+        client: httpx.AsyncClient,
+        base_url: str,
+        settings: DriverSettings,
+        *,
+        api_key: str | None,
     ) -> None:
         headers = {"authorization": f"Bearer {api_key}"} if api_key else {}
-        self._api = JsonApi(client, wire.api_root(base_url), timeout=timeout, headers=headers)
+        self._api = JsonApi(
+            client,
+            wire.api_root(base_url),
+            timeout=settings.timeout,
+            headers=headers,
+            direct=settings.direct,
+        )
 
     async def list_models(self) -> list[ServedModel]:
         listed = await self._api.call("GET", "/models", wire.ModelList, what="list models")
