@@ -7,7 +7,6 @@ byte (a chain's first token may be seconds away) this module watches the connect
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable
 from typing import Any, TypeVar
 
@@ -27,23 +26,26 @@ class ClientGoneError(errors.Error):
 async def unless_gone(request: Request[Any, Any, Any], work: Awaitable[T]) -> T:
     """The result of `work`, which is cancelled if the client disconnects first.
 
-    Call it after the body has been read: the connection's next message is its end.
+    Call it after the body has been read: the connection's next message is its end. `work`
+    runs in the caller's task; one watcher task cancels it when the client leaves.
     """
-    job = asyncio.ensure_future(work)
-    gone = asyncio.ensure_future(_disconnect(request))
+    task = asyncio.current_task()
+    assert task is not None  # noqa: S101 - always called from a request's task
+    left = False
+
+    async def watch() -> None:
+        nonlocal left
+        while (await request.receive())["type"] != "http.disconnect":
+            pass
+        left = True
+        task.cancel()
+
+    watcher = asyncio.get_running_loop().create_task(watch())
     try:
-        await asyncio.wait({job, gone}, return_when=asyncio.FIRST_COMPLETED)
+        return await work
+    except asyncio.CancelledError:
+        if left and task.uncancel() == 0:
+            raise ClientGoneError("the client closed the connection") from None
+        raise
     finally:
-        gone.cancel()
-        if not job.done():
-            job.cancel()
-            with contextlib.suppress(asyncio.CancelledError, errors.Error):
-                await job
-    if job.cancelled():
-        raise ClientGoneError("the client closed the connection")
-    return job.result()
-
-
-async def _disconnect(request: Request[Any, Any, Any]) -> None:
-    while (await request.receive())["type"] != "http.disconnect":
-        pass
+        watcher.cancel()

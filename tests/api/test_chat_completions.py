@@ -171,6 +171,15 @@ async def test_client_going_away_cancels_the_upstream_stream(stack: Stack) -> No
     assert script.sent < 30
 
 
+async def test_client_going_away_cancels_a_whole_answer_in_the_making(stack: Stack) -> None:
+    stack.fake.chat.latency = 1.0
+    body = {"model": "m", "messages": HELLO}
+    with pytest.raises(httpx.ReadTimeout):
+        await stack.api.post("/v1/chat/completions", json=body, timeout=0.3)
+    await asyncio.sleep(1.2)
+    assert stack.fake.chat.abandoned == 1  # our request to the backend was dropped too
+
+
 @pytest.mark.parametrize(
     ("body", "status"),
     [

@@ -109,6 +109,9 @@ class FakeOllama:
     async def _answer(self, send: Any, payload: dict[str, Any], client: Disconnect) -> None:
         script = self.chat
         await asyncio.sleep(script.latency)
+        if client.gone:  # the caller left while we were thinking
+            script.abandoned += 1
+            return
         failure = script.take_failure()
         if failure:
             await send_json(send, failure, {"error": "injected failure"})

@@ -68,6 +68,9 @@ class FakeOpenAI:
     async def _chat(self, send: Any, payload: dict[str, Any], client: Disconnect) -> None:
         script = self.chat
         await asyncio.sleep(script.latency)
+        if client.gone:  # the caller left while we were thinking
+            script.abandoned += 1
+            return
         failure = script.take_failure()
         if failure:
             await send_json(send, failure, _error("injected failure", "server_error"))
