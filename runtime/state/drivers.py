@@ -12,6 +12,8 @@ from runtime.providerconfig import CloudProvider, ProviderService
 from runtime.providers import Driver, DriverSettings, driver_for
 from runtime.registry.types import Backend, BackendKind
 
+_KEPT = 1024  # drivers kept at most
+
 
 class Drivers:
     """Callable `Backend -> Driver` sharing one pooled HTTP client."""
@@ -23,18 +25,26 @@ class Drivers:
         self._settings = settings
         self._providers = providers
         self._keys: dict[CloudProvider, tuple[str, str]] = {}
+        self._made: dict[tuple[str, str, str | None], Driver] = {}
 
     async def refresh_keys(self) -> None:
         self._keys = await self._providers.api_keys()
 
     def __call__(self, backend: Backend) -> Driver:
-        return driver_for(
-            backend.type.value,
-            backend.base_url,
-            self._client,
-            self._settings,
-            api_key=self._key_for(backend),
-        )
+        """The backend's driver, made once per (kind, URL, key) and kept.
+
+        Drivers hold no per-request state; the pooled client is shared.
+        """
+        key = self._key_for(backend)
+        made = (backend.type.value, backend.base_url, key)
+        driver = self._made.get(made)
+        if driver is None:
+            if len(self._made) >= _KEPT:
+                self._made.clear()  # backends were replaced many times: start afresh
+            driver = self._made[made] = driver_for(
+                backend.type.value, backend.base_url, self._client, self._settings, api_key=key
+            )
+        return driver
 
     def _key_for(self, backend: Backend) -> str | None:
         if backend.type is BackendKind.GEMINI:
