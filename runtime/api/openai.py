@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable
 from typing import Any, cast
 
 import msgspec
@@ -19,14 +19,13 @@ from litestar.params import FromPath, JSONBody
 from litestar.response import Stream
 
 from runtime.api.disconnect import unless_gone
+from runtime.api.streaming import OpenedStream
 from runtime.execution import ChatGateway
 from runtime.registry import Model
 from runtime.routing import Offered
 from runtime.wire import completions, embeddings
 from runtime.wire.openai import as_completion, as_json, parse_chat
 from runtime.wire.sse import DONE, ChunkReader, StreamItem, encoded, error_event, event
-
-_SSE = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
 class ModelEntryOut(msgspec.Struct):
@@ -68,8 +67,7 @@ class OpenAIController(Controller):
         body = await request.body()
         parsed = parse_chat(body)
         if parsed.stream:
-            stream = await unless_gone(request, chat.stream(parsed, body))
-            return Stream(encoded(stream), media_type="text/event-stream", headers=_SSE)
+            return OpenedStream(_opened(chat.stream(parsed, body)))
         answer = await unless_gone(request, chat.complete(parsed, body))
         return Response(as_json(answer), media_type=MediaType.JSON)
 
@@ -82,9 +80,8 @@ class OpenAIController(Controller):
     ) -> completions.TextCompletion | Stream:
         prompts = data.prompts()
         if data.stream:
-            stream = await unless_gone(request, chat.stream(data.chat(prompts[0])))
-            texts = _text_stream(completions.TextStream(data, prompts[0]), stream)
-            return Stream(texts, media_type="text/event-stream", headers=_SSE)
+            text = completions.TextStream(data, prompts[0])
+            return OpenedStream(_opened_text(text, chat.stream(data.chat(prompts[0]))))
         answers = await unless_gone(
             request, asyncio.gather(*(chat.complete(data.chat(p)) for p in prompts))
         )
@@ -107,6 +104,16 @@ class OpenAIController(Controller):
         self, model_id: FromPath[str], chat: NamedDependency[ChatGateway]
     ) -> ModelEntryOut:
         return ModelEntryOut.from_domain(chat.find(model_id.lstrip("/")))
+
+
+async def _opened(opening: Awaitable[AsyncIterator[StreamItem]]) -> AsyncIterator[bytes]:
+    return encoded(await opening)
+
+
+async def _opened_text(
+    text: completions.TextStream, opening: Awaitable[AsyncIterator[StreamItem]]
+) -> AsyncIterator[bytes]:
+    return _text_stream(text, await opening)
 
 
 async def _text_stream(

@@ -15,6 +15,7 @@ from runtime import errors
 from runtime.api.base import Name, page_request
 from runtime.api.disconnect import unless_gone
 from runtime.api.openai import ModelEntryOut, ModelListOut
+from runtime.api.streaming import OpenedStream, opened
 from runtime.execution.chains import ChainChat, ChainRunner
 from runtime.registry import ModelService
 from runtime.taskengine.datatypes import to_builtins
@@ -67,11 +68,7 @@ class ChainChatController(Controller):
         )
         if isinstance(answer, dict):
             return Response(msgspec.json.encode(answer), media_type=MediaType.JSON)
-        return Stream(
-            answer,
-            media_type="text/event-stream",
-            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
-        )
+        return OpenedStream(opened(answer))
 
     @get("/models")
     async def list_chain_models(
