@@ -26,15 +26,18 @@ class ToolCall(msgspec.Struct, kw_only=True):
     function: Function
 
 
-class Message(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """A message in Ollama's format."""
+class Message(msgspec.Struct, kw_only=True):
+    """A message in Ollama's format: `content` is always written (clients concatenate it).
+
+    The optional parts are left out unless set, as Ollama does (`null` decodes too).
+    """
 
     role: str
     content: str = ""
-    images: list[str] | None = None
-    tool_calls: list[ToolCall] | None = None
-    tool_name: str | None = None
-    thinking: str | None = None
+    images: list[str] | msgspec.UnsetType | None = msgspec.UNSET
+    tool_calls: list[ToolCall] | msgspec.UnsetType | None = msgspec.UNSET
+    tool_name: str | msgspec.UnsetType | None = msgspec.UNSET
+    thinking: str | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class ChatRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
@@ -67,7 +70,10 @@ class GenerateRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
 
 
 class ChatChunk(msgspec.Struct, kw_only=True):
-    """One /api/chat answer (the whole answer, or one NDJSON line of a stream)."""
+    """One /api/chat answer (the whole answer, or one NDJSON line of a stream).
+
+    `error` is written only on an error line: clients take any line holding the key as one.
+    """
 
     model: str = ""
     created_at: str = ""
@@ -80,16 +86,16 @@ class ChatChunk(msgspec.Struct, kw_only=True):
     prompt_eval_duration: int = 0
     eval_count: int = 0
     eval_duration: int = 0
-    error: str = ""
+    error: str | msgspec.UnsetType = msgspec.UNSET
 
 
 class Generated(msgspec.Struct, kw_only=True):
-    """One /api/generate answer (whole, or one NDJSON line)."""
+    """One /api/generate answer (whole, or one NDJSON line); `error` as in `ChatChunk`."""
 
     model: str = ""
     created_at: str = ""
     response: str = ""
-    thinking: str | None = None
+    thinking: str | msgspec.UnsetType | None = msgspec.UNSET
     done: bool = False
     done_reason: str = ""
     total_duration: int = 0
@@ -98,7 +104,7 @@ class Generated(msgspec.Struct, kw_only=True):
     prompt_eval_duration: int = 0
     eval_count: int = 0
     eval_duration: int = 0
-    error: str = ""
+    error: str | msgspec.UnsetType = msgspec.UNSET
 
 
 class EmbedRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
