@@ -42,15 +42,18 @@ class FakeOpenAI:
             ]
             await send_json(send, 200, {"object": "list", "data": data})
         elif route == ("POST", "/v1/embeddings"):
-            vector = [float(len(payload["input"])), 0.5, 0.25]
+            given = payload["input"]
+            texts = [given] if isinstance(given, str) else given
+            size = payload.get("dimensions") or 3
+            data = [
+                {"object": "embedding", "index": n, "embedding": _vector(text)[:size]}
+                for n, text in enumerate(texts)
+            ]
+            usage = {"prompt_tokens": len(texts), "total_tokens": len(texts)}
             await send_json(
                 send,
                 200,
-                {
-                    "object": "list",
-                    "model": payload["model"],
-                    "data": [{"object": "embedding", "index": 0, "embedding": vector}],
-                },
+                {"object": "list", "model": payload["model"], "data": data, "usage": usage},
             )
         elif route == ("POST", "/v1/chat/completions"):
             client = Disconnect(receive)
@@ -168,6 +171,11 @@ def _calls(script: ChatScript) -> list[dict[str, Any]]:
         }
         for n, (name, arguments) in enumerate(script.tool_calls)
     ]
+
+
+def _vector(text: str) -> list[float]:
+    """A made-up embedding: the text's length, then two constants."""
+    return [float(len(text)), 0.5, 0.25]
 
 
 def _usage(script: ChatScript, chunks: list[str]) -> dict[str, int]:
