@@ -199,3 +199,18 @@ async def _collect(stack: Stack, parts: list[ollama.ChatResponse]) -> None:
     """Collects the parts into `parts` one by one: those before an error stay there."""
     async for part in await stack.client.chat("m", HELLO, stream=True):
         parts.append(part)  # noqa: PERF401 - a comprehension would lose them on the error
+
+
+@pytest.mark.parametrize("kind", ["ollama", "vllm"])
+async def test_client_going_away_cancels_the_upstream_stream(kind: str, settings: Settings) -> None:
+    async with ollama_stack(kind, settings) as stack:
+        script = stack.fake.chat
+        script.stream([f"t{n} " for n in range(100)], delay=0.05)
+        body = {"model": "m", "messages": HELLO}
+        async with stack.api.stream("POST", "/api/chat", json=body) as response:
+            async for line in response.aiter_lines():
+                if "t2" in line:
+                    break
+        await asyncio.sleep(0.5)
+        assert script.abandoned == 1
+        assert script.sent < 30

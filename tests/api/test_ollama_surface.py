@@ -8,11 +8,13 @@ import json
 from collections.abc import AsyncIterator
 from typing import Any
 
+import msgspec
 import ollama
 import pytest
 from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
+from runtime.app import create_app
 from runtime.config import Settings
 from tests.api.ollama_setup import KINDS, Stack, ollama_stack
 from tests.fakes.gemini import FakeGemini
@@ -197,3 +199,17 @@ async def test_keys_match_case_insensitively_and_unknown_ones_are_ignored(stack:
     response = await stack.api.post("/api/chat", json=body)
     assert response.status_code == 200, response.text
     assert response.json()["message"]["content"] == "echo: hello"
+
+
+async def test_with_a_token_the_ollama_routes_need_the_key_and_say_so_ollama_style(
+    settings: Settings,
+) -> None:
+    app = create_app(msgspec.structs.replace(settings, api_token="s3cret"))
+    async with AsyncTestClient(app) as guarded:
+        refused = await guarded.get("/api/tags")
+        assert refused.status_code == 401
+        assert refused.json() == {"error": "unauthorized: missing or invalid API key"}
+        unknown = await guarded.get("/api/nothing")
+        assert (unknown.status_code, set(unknown.json())) == (401, {"error"})
+        allowed = await guarded.get("/api/tags", headers={"X-API-Key": "s3cret"})
+        assert allowed.json() == {"models": []}
