@@ -97,6 +97,12 @@ class TooLargeError(Error):
     status = 413
 
 
+class NotOfferedError(Error):
+    """The operation exists in a protocol we speak but this server does not offer it."""
+
+    status = 501
+
+
 KINDS = {
     400: ("invalid_request_error", "bad_request"),
     401: ("authentication_error", "unauthorized"),
@@ -109,6 +115,7 @@ KINDS = {
     422: ("invalid_request_error", "unprocessable_entity"),
     429: ("rate_limit_error", "rate_limit_exceeded"),
     500: ("api_error", "internal_error"),
+    501: ("invalid_request_error", "not_implemented"),
     502: ("api_error", "bad_gateway"),
     503: ("api_error", "service_unavailable"),
 }

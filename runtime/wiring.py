@@ -26,6 +26,7 @@ from runtime.eventstore.notify import Broadcast, Listener, asyncpg_dsn
 from runtime.execution import ChatGateway
 from runtime.execution.chains import ChainChat, ChainRunner
 from runtime.execution.llm import GatewayLlm
+from runtime.execution.ollama import OllamaGateway
 from runtime.execution.tasks import TaskService
 from runtime.execution.tools import HookTools
 from runtime.functions import (
@@ -65,6 +66,7 @@ class Services:
     downloads: DownloadService
     snapshot: SnapshotHolder
     chat: ChatGateway
+    ollama: OllamaGateway
     tasks: TaskService
     events: EventService
     ingest: IngestService
@@ -179,6 +181,7 @@ def build_services(
         downloads=downloads,
         snapshot=snapshot,
         chat=gateway,
+        ollama=OllamaGateway(gateway),
         tasks=tasks,
         events=events,
         ingest=IngestService(db, events),

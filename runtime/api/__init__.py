@@ -11,6 +11,7 @@ from runtime.api.groups import GroupController, GroupLookupController
 from runtime.api.hooks import HookController, SupportedController
 from runtime.api.mappings import IngestController, MappingController
 from runtime.api.models import ModelController
+from runtime.api.ollama import OllamaController
 from runtime.api.openai import OpenAIController
 from runtime.api.providers import ProviderController
 from runtime.api.state import StateController
@@ -33,6 +34,7 @@ CONTROLLERS = [
     MappingController,
     ModelAffinityController,
     ModelController,
+    OllamaController,
     OpenAIController,
     ProviderController,
     QueueController,

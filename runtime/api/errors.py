@@ -2,6 +2,7 @@
 
 Handlers are found through the exception's MRO, so a subclass of a domain error inherits
 its status. Anything unexpected is logged with its traceback and answered with a generic 500.
+Under `OLLAMA_PREFIX` (Ollama's client API) the same statuses carry Ollama's `{"error": "..."}`.
 """
 
 from __future__ import annotations
@@ -17,9 +18,11 @@ from litestar.types import ExceptionHandlersMap
 
 from runtime import errors
 from runtime.api.auth import UNAUTHORIZED, authenticated
+from runtime.wire.ollama import Error as OllamaError
 
 log = logging.getLogger("runtime.api")
 _UNKNOWN_FIELD = re.compile(r"unknown field `([^`]+)`")
+OLLAMA_PREFIX = "/api/"
 
 
 class ErrorBody(msgspec.Struct):
@@ -44,17 +47,33 @@ def error_response(
     return Response(body, status_code=status)
 
 
-def _domain(_: Request[Any, Any, Any], exc: errors.Error) -> Response[ErrorEnvelope]:
-    return error_response(exc.status, exc.message, exc.param, exc.code)
+Answer = Response[ErrorEnvelope] | Response[OllamaError]
 
 
-def _validation(_: Request[Any, Any, Any], exc: ValidationException) -> Response[ErrorEnvelope]:
+def _answer(
+    request: Request[Any, Any, Any],
+    status: int,
+    message: str,
+    param: str | None = None,
+    code: str | None = None,
+) -> Answer:
+    """The error response in the shape of the API the path belongs to."""
+    if request.scope["path"].startswith(OLLAMA_PREFIX):
+        return Response(OllamaError(error=message), status_code=status)
+    return error_response(status, message, param, code)
+
+
+def _domain(request: Request[Any, Any, Any], exc: errors.Error) -> Answer:
+    return _answer(request, exc.status, exc.message, exc.param, exc.code)
+
+
+def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Answer:
     """Body decoding: malformed JSON is a 400; well-formed JSON of the wrong shape is a 422."""
     detail = _first_detail(exc)
     if detail is None:
-        return error_response(400, f"invalid json: {exc.detail}")
+        return _answer(request, 400, f"invalid json: {exc.detail}")
     message, param = detail
-    return error_response(422, message, param)
+    return _answer(request, 422, message, param)
 
 
 def _first_detail(exc: ValidationException) -> tuple[str, str | None] | None:
@@ -69,26 +88,24 @@ def _first_detail(exc: ValidationException) -> tuple[str, str | None] | None:
     return None
 
 
-def _http(
-    request: Request[Any, Any, Any], exc: HTTPException, token: bytes
-) -> Response[ErrorEnvelope]:
+def _http(request: Request[Any, Any, Any], exc: HTTPException, token: bytes) -> Answer:
     if token and exc.status_code in (404, 405) and not authenticated(request.scope, token):
         # without the key, a caller learns nothing about which paths exist
-        return error_response(401, UNAUTHORIZED)
+        return _answer(request, 401, UNAUTHORIZED)
     message = exc.detail
     if exc.status_code == 404:  # noqa: PLR2004
         message = "serverops: not found"
     elif exc.status_code == 400:  # noqa: PLR2004 - Litestar's body decoding failures
         message = f"invalid json: {exc.detail}"
-    response = error_response(exc.status_code, message)
+    response = _answer(request, exc.status_code, message)
     if exc.headers:
         response.headers.update(exc.headers)
     return response
 
 
-def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorEnvelope]:
+def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Answer:
     log.error("unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
-    return error_response(500, errors.INTERNAL)
+    return _answer(request, 500, errors.INTERNAL)
 
 
 def exception_handlers(token: str = "") -> ExceptionHandlersMap:

@@ -22,7 +22,7 @@ from runtime.api.disconnect import unless_gone
 from runtime.api.streaming import OpenedStream
 from runtime.execution import ChatGateway
 from runtime.registry import Model
-from runtime.routing import Offered
+from runtime.state.catalog import Offer
 from runtime.wire import completions, embeddings
 from runtime.wire.openai import as_completion, as_json, parse_chat
 from runtime.wire.sse import DONE, ChunkReader, StreamItem, encoded, error_event, event
@@ -41,12 +41,12 @@ class ModelEntryOut(msgspec.Struct):
         return cls(id=model.model, created=int(model.created_at.timestamp()))
 
     @classmethod
-    def from_domain(cls, model: Offered) -> ModelEntryOut:
+    def from_domain(cls, model: Offer) -> ModelEntryOut:
         moment = model.served.modified_at
         return cls(
             id=model.name,
             created=int(moment.timestamp()) if moment else 0,
-            owned_by=model.providers[0],
+            owned_by=model.kinds[0],
         )
 
 
@@ -97,13 +97,13 @@ class OpenAIController(Controller):
 
     @get(["/v1/models", "/openai/v1/models"])
     async def list_openai_models(self, chat: NamedDependency[ChatGateway]) -> ModelListOut:
-        return ModelListOut(data=[ModelEntryOut.from_domain(m) for m in chat.offered()])
+        return ModelListOut(data=[ModelEntryOut.from_domain(m) for m in chat.offers()])
 
     @get("/v1/models/{model_id:path}")
     async def get_openai_model(
         self, model_id: FromPath[str], chat: NamedDependency[ChatGateway]
     ) -> ModelEntryOut:
-        return ModelEntryOut.from_domain(chat.find(model_id.lstrip("/")))
+        return ModelEntryOut.from_domain(chat.offer(model_id.lstrip("/")))
 
 
 async def _opened(opening: Awaitable[AsyncIterator[StreamItem]]) -> AsyncIterator[bytes]:

@@ -2,8 +2,9 @@
 
 Litestar infers paths, parameters and typed bodies from the handlers; `refine` then rewrites
 the generated document once, in place: every error status an operation can give answers the
-`{"error": {...}}` envelope, SSE routes say `text/event-stream`, routes that read raw bytes get
-their typed bodies, and each operation gets its one-line summary from `runtime.api.operations`.
+`{"error": {...}}` envelope (Ollama's `{"error": "..."}` under `/api/`), streaming routes say
+`text/event-stream` (or NDJSON), routes that read raw bytes get their typed bodies, and each
+operation gets its one-line summary from `runtime.api.operations`.
 Pure: works on the document's dict.
 """
 
@@ -17,9 +18,10 @@ from typing import Any
 import msgspec
 
 from runtime.api.auth import OPEN_PATHS
-from runtime.api.errors import ErrorEnvelope
+from runtime.api.errors import OLLAMA_PREFIX, ErrorEnvelope
 from runtime.api.operations import OPERATIONS, Doc
 from runtime.taskengine.schema import ChainDefinition
+from runtime.wire import ollama as ow
 from runtime.wire.openai import ChatRequest, Completion
 
 _METHODS = ("get", "put", "post", "delete", "patch")
@@ -45,6 +47,11 @@ SECURITY_SCHEMES: dict[str, Any] = {
 }
 _REQUIREMENT: list[dict[str, list[str]]] = [{"ApiKey": []}, {"Bearer": []}]
 
+
+class OllamaError(ow.Error):
+    """Ollama's error body, `{"error": "..."}`: every error of the `/api/` routes."""
+
+
 _MEANING = {
     400: "The request is malformed (invalid JSON, a bad parameter).",
     401: "Missing or invalid API key (only when a token is configured).",
@@ -56,6 +63,7 @@ _MEANING = {
     422: "A field has the wrong type or value; `param` names it.",
     429: "A configured limit was reached.",
     500: "An unexpected failure; the server logged it.",
+    501: "Not offered by this server (the message names the route to use instead).",
     502: "A backend answered with something unusable.",
     503: "Nothing can serve the request right now; retrying later may succeed.",
 }
@@ -65,11 +73,23 @@ _MEANING = {
 def _shapes() -> tuple[dict[str, Any], dict[str, Any]]:
     """The named schemas `Doc.body`/`Doc.answer` refer to, and the components they need."""
     refs, components = msgspec.json.schema_components(
-        [ErrorEnvelope, ChainDefinition, ChatRequest, Completion], ref_template=_REF
+        [
+            ErrorEnvelope,
+            OllamaError,
+            ChainDefinition,
+            ChatRequest,
+            Completion,
+            ow.ChatChunk,
+            ow.Generated,
+        ],
+        ref_template=_REF,
     )
-    envelope, chain, chat_request, chat = refs
+    envelope, ollama_error, chain, chat_request, chat, ollama_chat, generated = refs
     shapes = {
         "ErrorEnvelope": envelope,
+        "OllamaError": ollama_error,
+        "OllamaChat": ollama_chat,
+        "OllamaGenerated": generated,
         "ChainDefinition": chain,
         "ChainList": {"type": "array", "items": chain},
         "ChatCompletionRequest": chat_request,
@@ -113,8 +133,9 @@ def _operation(
     if doc is not None:
         _answers(responses, doc, shapes)
     operation["security"] = _REQUIREMENT if secured else []
+    envelope = shapes["OllamaError" if path.startswith(OLLAMA_PREFIX) else "ErrorEnvelope"]
     for status in sorted(_statuses(operation, path, doc, secured=secured)):
-        responses[str(status)] = _error(status, shapes["ErrorEnvelope"])
+        responses[str(status)] = _error(status, envelope)
 
 
 def _statuses(operation: dict[str, Any], path: str, doc: Doc | None, *, secured: bool) -> set[int]:
@@ -156,7 +177,11 @@ def _answers(responses: dict[str, Any], doc: Doc, shapes: dict[str, Any]) -> Non
         content["application/json"] = {"schema": shapes[doc.answer]}
     elif doc.stream:
         content.clear()  # a stream only, never a JSON document
-    if doc.stream:
+    if doc.stream == "ndjson":
+        content["application/x-ndjson"] = {
+            "schema": {"type": "string", "description": "One JSON object a line."}
+        }
+    elif doc.stream:
         content["text/event-stream"] = {
             "schema": {"type": "string", "description": "Server-sent events (`data: ...`)."}
         }

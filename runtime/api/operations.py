@@ -7,6 +7,7 @@ One line of text per operation, the error statuses its service can raise on top 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -14,18 +15,20 @@ class Doc:
     """One operation: its summary, its extra error statuses, and what it reads or streams.
 
     `body` and `answer` name a schema in `runtime.api.openapi.SHAPES` for routes that read
-    or write raw bytes; `stream` marks a `text/event-stream` answer (always or on request).
+    or write raw bytes; `stream` marks a streamed answer (always or on request): True for
+    `text/event-stream`, `"ndjson"` for `application/x-ndjson` (one JSON object a line).
     """
 
     summary: str
     errors: tuple[int, ...] = ()
     body: str | None = None
     answer: str | None = None
-    stream: bool = False
+    stream: bool | Literal["ndjson"] = False
 
 
 _WRITE = (409, 429)  # a duplicate name, a row cap reached
 _LLM = (404, 502, 503)  # unknown model or chain, a backend's bad answer, nobody can serve it
+_MANAGED = (501,)  # Ollama's model management: refused, naming our routes
 
 OPERATIONS: dict[str, Doc] = {
     "POST /backend-affinity/{group_id}/backends/{backend_id}": Doc(
@@ -124,6 +127,26 @@ OPERATIONS: dict[str, Doc] = {
         "Complete a prompt (served as a chat turn); streams with `stream: true`", _LLM, stream=True
     ),
     "POST /v1/embeddings": Doc("Embed a text or a list of texts", _LLM),
+    "GET /api/version": Doc("Get the Ollama API level this server speaks"),
+    "GET /api/tags": Doc("List the models served now, in Ollama's format"),
+    "GET /api/ps": Doc("List the models served now, in Ollama's running-models format"),
+    "POST /api/show": Doc("Show a served model's details and capabilities (Ollama)", (404,)),
+    "POST /api/chat": Doc(
+        "Answer an Ollama chat request, routed by model",
+        _LLM,
+        answer="OllamaChat",
+        stream="ndjson",
+    ),
+    "POST /api/generate": Doc(
+        "Answer an Ollama prompt, routed by model", _LLM, answer="OllamaGenerated", stream="ndjson"
+    ),
+    "POST /api/embed": Doc("Embed texts for an Ollama client, routed by model", _LLM),
+    "POST /api/embeddings": Doc("Embed one text (Ollama's older embeddings route)", _LLM),
+    "POST /api/pull": Doc("Refused: models are pulled through groups", _MANAGED),
+    "POST /api/push": Doc("Refused: models are managed through groups", _MANAGED),
+    "POST /api/create": Doc("Refused: models are managed through groups", _MANAGED),
+    "POST /api/copy": Doc("Refused: models are managed through groups", _MANAGED),
+    "DELETE /api/delete": Doc("Refused: models are removed through groups", _MANAGED),
     "POST /providers/{provider_type}/configure": Doc("Configure a cloud provider's key"),
     "GET /providers/{provider_type}/config": Doc("Get a cloud provider's configuration"),
     "DELETE /providers/{provider_type}/config": Doc("Delete a cloud provider's configuration"),

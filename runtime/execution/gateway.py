@@ -16,7 +16,8 @@ from runtime import errors
 from runtime.providers import Chat, Driver
 from runtime.providers.messages import Embedded
 from runtime.registry.types import Backend
-from runtime.routing import Capability, Offered, Resolver, Route, RouteRequest
+from runtime.routing import Capability, Resolver, Route, RouteRequest
+from runtime.state.catalog import Offer
 from runtime.wire.openai import ChatRequest, Completion, estimated_tokens
 from runtime.wire.sse import StreamItem, error_event
 
@@ -33,18 +34,13 @@ class ChatGateway:
         self._drivers = drivers
         self._health = resolver.health
 
-    def offered(self) -> list[Offered]:
+    def offers(self) -> list[Offer]:
         """The models that can be served now."""
-        return self._resolver.offered()
+        return self._resolver.offers()
 
-    def find(self, model: str) -> Offered:
+    def offer(self, model: str) -> Offer:
         """A model that can be served now; `ModelNotFoundError` (a 404) otherwise."""
-        found = self._resolver.find(model)
-        if found is None:
-            raise errors.ModelNotFoundError(
-                f"the model '{model}' does not exist or no backend can serve it now", param="model"
-            )
-        return found
+        return self._resolver.offer(model)
 
     async def routes(
         self, model: str, need: Capability, *, provider: str | None = None, min_context: int = 0

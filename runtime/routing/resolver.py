@@ -9,13 +9,13 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable
 
-from runtime.routing import catalog
 from runtime.routing.candidates import candidates
-from runtime.routing.catalog import Offered
 from runtime.routing.health import Health
 from runtime.routing.policy import order
 from runtime.routing.refusal import refusal
 from runtime.routing.types import Route, RouteRequest
+from runtime.state import catalog
+from runtime.state.catalog import Offer
 from runtime.state.names import canonical
 from runtime.state.snapshot import SnapshotHolder
 from runtime.state.types import ModelFacts
@@ -50,13 +50,13 @@ class Resolver:
         ordered = order(found, self.health.in_flight, self.health.cooling, self._rng)
         return ordered[:MAX_ATTEMPTS]
 
-    def offered(self) -> list[Offered]:
-        """The models that can be served now (see `catalog`)."""
-        return catalog.offered(self._holder.current)
+    def offers(self) -> list[Offer]:
+        """The models that can be served now (see `state.catalog`)."""
+        return catalog.offers(self._holder.current)
 
-    def find(self, model: str) -> Offered | None:
-        """One model that can be served now, by any spelling of its name."""
-        return catalog.find(self._holder.current, model)
+    def offer(self, model: str) -> Offer:
+        """One model that can be served now, by any spelling; `ModelNotFoundError` if none."""
+        return catalog.offer(self._holder.current, model)
 
     async def _from_snapshot(self, model: str) -> ModelFacts:
         """What the snapshot alone says (no re-observation, no registry)."""

@@ -12,7 +12,7 @@ from typing import Any
 import msgspec
 
 
-class Function(msgspec.Struct, kw_only=True, omit_defaults=True):
+class OllamaFunction(msgspec.Struct, kw_only=True, omit_defaults=True):
     """A tool call's function as Ollama writes it: arguments as an object."""
 
     name: str
@@ -20,24 +20,27 @@ class Function(msgspec.Struct, kw_only=True, omit_defaults=True):
     index: int | None = None
 
 
-class ToolCall(msgspec.Struct, kw_only=True):
+class OllamaToolCall(msgspec.Struct, kw_only=True):
     """A tool call in an Ollama message."""
 
-    function: Function
+    function: OllamaFunction
 
 
-class Message(msgspec.Struct, kw_only=True, omit_defaults=True):
-    """A message in Ollama's format."""
+class Message(msgspec.Struct, kw_only=True):
+    """A message in Ollama's format: `content` is always written (clients concatenate it).
+
+    The optional parts are left out unless set, as Ollama does (`null` decodes too).
+    """
 
     role: str
     content: str = ""
-    images: list[str] | None = None
-    tool_calls: list[ToolCall] | None = None
-    tool_name: str | None = None
-    thinking: str | None = None
+    images: list[str] | msgspec.UnsetType | None = msgspec.UNSET
+    tool_calls: list[OllamaToolCall] | msgspec.UnsetType | None = msgspec.UNSET
+    tool_name: str | msgspec.UnsetType | None = msgspec.UNSET
+    thinking: str | msgspec.UnsetType | None = msgspec.UNSET
 
 
-class ChatRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
+class OllamaChatRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
     """POST /api/chat (`stream` defaults to true, as in Ollama)."""
 
     model: str
@@ -66,39 +69,37 @@ class GenerateRequest(msgspec.Struct, kw_only=True, omit_defaults=True):
     keep_alive: msgspec.Raw | msgspec.UnsetType = msgspec.UNSET
 
 
-class ChatChunk(msgspec.Struct, kw_only=True):
+class Answer(msgspec.Struct, kw_only=True):
+    """What every /api/chat and /api/generate answer line shares.
+
+    The model, and at the end `done` with the reason, counts and durations (ns). `error`
+    is written only on an error line: clients take any line holding the key as one.
+    """
+
+    model: str = ""
+    created_at: str = ""
+    done: bool = False
+    done_reason: str = ""
+    total_duration: int = 0
+    load_duration: int = 0
+    prompt_eval_count: int = 0
+    prompt_eval_duration: int = 0
+    eval_count: int = 0
+    eval_duration: int = 0
+    error: str | msgspec.UnsetType = msgspec.UNSET
+
+
+class ChatChunk(Answer, kw_only=True):
     """One /api/chat answer (the whole answer, or one NDJSON line of a stream)."""
 
-    model: str = ""
-    created_at: str = ""
     message: Message | None = None
-    done: bool = False
-    done_reason: str = ""
-    total_duration: int = 0
-    load_duration: int = 0
-    prompt_eval_count: int = 0
-    prompt_eval_duration: int = 0
-    eval_count: int = 0
-    eval_duration: int = 0
-    error: str = ""
 
 
-class Generated(msgspec.Struct, kw_only=True):
+class Generated(Answer, kw_only=True):
     """One /api/generate answer (whole, or one NDJSON line)."""
 
-    model: str = ""
-    created_at: str = ""
     response: str = ""
-    thinking: str | None = None
-    done: bool = False
-    done_reason: str = ""
-    total_duration: int = 0
-    load_duration: int = 0
-    prompt_eval_count: int = 0
-    prompt_eval_duration: int = 0
-    eval_count: int = 0
-    eval_duration: int = 0
-    error: str = ""
+    thinking: str | msgspec.UnsetType | None = msgspec.UNSET
 
 
 class EmbedRequest(msgspec.Struct, kw_only=True, omit_defaults=True):

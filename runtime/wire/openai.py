@@ -51,7 +51,7 @@ class ResponseFormat(msgspec.Struct, kw_only=True):
     """`response_format`: `text`, `json_object` or `json_schema` (with its schema)."""
 
     type: str = "text"
-    json_schema: dict[str, Any] | None = None
+    json_schema: dict[str, Any] | msgspec.UnsetType | None = msgspec.UNSET  # left out if unset
 
 
 class ChatRequest(msgspec.Struct, kw_only=True, omit_defaults=True):

@@ -18,6 +18,7 @@ from runtime.config import Settings
 Client = AsyncTestClient[Litestar]
 TOKEN = "s3cret"
 ENVELOPE = {"$ref": "#/components/schemas/ErrorEnvelope"}
+OLLAMA_ERROR = {"$ref": "#/components/schemas/OllamaError"}
 SSE_ROUTES = [
     ("post", "/v1/chat/completions"),
     ("post", "/openai/{chain_id}/v1/chat/completions"),
@@ -48,18 +49,26 @@ def operations(doc: dict[str, Any]) -> Iterator[tuple[str, str, dict[str, Any]]]
                 yield method, path, operation
 
 
+def _error_shape(path: str) -> dict[str, str]:
+    """Ollama's client API answers errors in Ollama's shape; every other route in ours."""
+    return OLLAMA_ERROR if path.startswith("/api/") else ENVELOPE
+
+
 async def test_every_error_status_answers_the_error_envelope(client: Client) -> None:
     doc = await document(client)
     for method, path, operation in operations(doc):
         errors = {code: r for code, r in operation["responses"].items() if code[0] in "45"}
         assert "500" in errors, (method, path)
+        shape = _error_shape(path)
         for code, response in errors.items():
-            assert response["content"] == {"application/json": {"schema": ENVELOPE}}, (path, code)
+            assert response["content"] == {"application/json": {"schema": shape}}, (path, code)
     envelope = doc["components"]["schemas"]["ErrorEnvelope"]
     assert envelope["required"] == ["error"]
     body = doc["components"]["schemas"]["ErrorBody"]
     assert set(body["properties"]) == {"code", "message", "param", "type"}
     assert "status_code" not in (await client.get("/schema/openapi.json")).text
+    ollama_error = doc["components"]["schemas"]["OllamaError"]
+    assert (ollama_error["required"], list(ollama_error["properties"])) == (["error"], ["error"])
 
 
 async def test_error_statuses_follow_what_each_route_reads_and_does(client: Client) -> None:
@@ -94,7 +103,7 @@ async def test_with_a_token_operations_require_the_key_or_bearer_scheme(guarded:
         else:
             assert operation["security"] == [{"ApiKey": []}, {"Bearer": []}], path
             assert operation["responses"]["401"]["content"]["application/json"]["schema"] == (
-                ENVELOPE
+                _error_shape(path)
             )
 
 
@@ -105,6 +114,20 @@ async def test_streaming_routes_are_documented_as_event_streams(client: Client) 
         assert "text/event-stream" in content, path
     subscription = doc["paths"]["/queue/inProgress"]["get"]["responses"]["200"]["content"]
     assert set(subscription) == {"text/event-stream"}
+
+
+async def test_ollama_chat_routes_answer_json_or_ndjson_and_refuse_management(
+    client: Client,
+) -> None:
+    doc = await document(client)
+    for path, answer in (("/api/chat", "ChatChunk"), ("/api/generate", "Generated")):
+        operation = doc["paths"][path]["post"]
+        content = operation["responses"]["200"]["content"]
+        assert set(content) == {"application/json", "application/x-ndjson"}
+        assert content["application/json"]["schema"] == {"$ref": f"#/components/schemas/{answer}"}
+        assert {"404", "502", "503"} <= set(operation["responses"])
+    assert "501" in doc["paths"]["/api/pull"]["post"]["responses"]
+    assert "501" in doc["paths"]["/api/delete"]["delete"]["responses"]
 
 
 async def test_chat_and_chain_routes_have_typed_bodies(client: Client) -> None:

@@ -13,18 +13,21 @@ from runtime.wire import openai as oa
 
 
 def _message(message: oa.ChatMessage, tool_names: dict[str, str]) -> ow.Message:
-    calls = None
-    if message.tool_calls:
-        calls = []
-        for call in message.tool_calls:
-            tool_names[call.id] = call.function.name
-            arguments = msgspec.json.decode(call.function.arguments or "{}")
-            calls.append(
-                ow.ToolCall(function=ow.Function(name=call.function.name, arguments=arguments))
+    calls = []
+    for call in message.tool_calls or ():
+        tool_names[call.id] = call.function.name
+        arguments = msgspec.json.decode(call.function.arguments or "{}")
+        calls.append(
+            ow.OllamaToolCall(
+                function=ow.OllamaFunction(name=call.function.name, arguments=arguments)
             )
+        )
     tool_name = tool_names.get(message.tool_call_id or "") if message.role == "tool" else None
     return ow.Message(
-        role=message.role, content=oa.text_of(message), tool_calls=calls, tool_name=tool_name
+        role=message.role,
+        content=oa.text_of(message),
+        tool_calls=calls or msgspec.UNSET,
+        tool_name=tool_name or msgspec.UNSET,
     )
 
 
@@ -49,7 +52,7 @@ def to_ollama(chat: Chat, *, stream: bool) -> bytes:
     }
     options = {key: value for key, value in given.items() if value is not None}
     names: dict[str, str] = {}
-    body = ow.ChatRequest(
+    body = ow.OllamaChatRequest(
         model=chat.model,
         messages=[_message(m, names) for m in request.messages],
         stream=stream,
