@@ -166,7 +166,7 @@ class Sandbox:
             finally:
                 worker.served += 1
                 keep = len(self._workers) <= self._processes and worker.served < self._max_runs
-                if keep and worker.alive and not self._too_big(worker):
+                if keep and not self._closed and worker.alive and not self._too_big(worker):
                     self._idle.append(worker)
                 else:
                     self._retire(worker)
