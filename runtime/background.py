@@ -8,10 +8,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
 import time
 from types import TracebackType
 from typing import Protocol
+
+from runtime.backoff import equal_jitter
 
 log = logging.getLogger("runtime.background")
 _MAX_BACKOFF = 30.0
@@ -75,7 +76,7 @@ class Background:
             except Exception:
                 if time.monotonic() - started >= self._healthy_after:
                     backoff = self._first_backoff
-                delay = random.uniform(backoff / 2, backoff)  # noqa: S311 - jitter, not crypto
+                delay = equal_jitter(backoff)
                 log.exception("background loop %s crashed; restarting in %.1fs", name, delay)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), timeout=delay)

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import msgspec
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.affinity.types import Group
+from runtime.db.caps import count_for_cap
 from runtime.db.errors import translate
 from runtime.db.paging import paged
 from runtime.db.tables.affinity import GroupBackendRow, GroupModelRow, GroupRow
@@ -27,7 +28,8 @@ def _group(row: GroupRow) -> Group:
 
 
 async def count_groups(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(GroupRow)) or 0)
+    """How many there are, under the row-cap lock (`runtime.db.caps`): then insert."""
+    return await count_for_cap(session, GroupRow)
 
 
 async def create_group(session: AsyncSession, group: Group) -> Group:

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime.db.dialect import insert
 from runtime.db.paging import paged
 from runtime.db.tables.chains import TaskChainRow
 from runtime.errors import NotFoundError
@@ -19,15 +20,20 @@ def _missing(chain_id: str) -> NotFoundError:
 
 
 async def upsert(session: AsyncSession, chain_id: str, definition: Any, now: datetime) -> None:
-    """Store the chain; an existing one is overwritten and keeps its creation time."""
-    row = await session.get(TaskChainRow, chain_id)
-    if row is None:
-        session.add(
-            TaskChainRow(id=chain_id, definition=definition, created_at=now, updated_at=now)
+    """Store the chain; an existing one is overwritten and keeps its creation time.
+
+    One statement (`INSERT ... ON CONFLICT DO UPDATE`): replicas seeding the same chains at
+    start-up never collide on the key.
+    """
+    stmt = insert(session, TaskChainRow).values(
+        id=chain_id, definition=definition, created_at=now, updated_at=now
+    )
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[TaskChainRow.id],
+            set_={"definition": stmt.excluded.definition, "updated_at": stmt.excluded.updated_at},
         )
-    else:
-        row.definition, row.updated_at = definition, now
-    await session.flush()
+    )
 
 
 async def get(session: AsyncSession, chain_id: str) -> Any:

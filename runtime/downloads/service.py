@@ -35,11 +35,16 @@ class DownloadService:
             return await store.list_jobs(session)
 
     async def enqueue(self, wanted: list[tuple[str, str, str]]) -> int:
-        """Queue (backend id, base URL, model) pulls not queued yet; return how many were."""
+        """Queue (backend id, base URL, model) pulls not queued yet; return how many were.
+
+        Replicas may ask for the same pulls at the same moment: each pull is queued once (see
+        `store.enqueue`), and rows are taken in one order everywhere so that two transactions
+        waiting on each other's inserts cannot deadlock.
+        """
         now = datetime.now(UTC)
         queued = 0
         async with self._db.transaction() as session:
-            for backend_id, base_url, model in wanted:
+            for backend_id, base_url, model in sorted(set(wanted)):
                 queued += await store.enqueue(
                     session, backend_id, base_url, model, now, retry_after=self._retry_after
                 )

@@ -9,6 +9,7 @@ import msgspec
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime.db.dialect import insert, is_postgres
 from runtime.db.tables.downloads import PullJobRow
 from runtime.downloads.types import JobStatus, PullJob
 
@@ -31,36 +32,50 @@ async def enqueue(
 ) -> bool:
     """Queue a pull unless one exists; a failed or cancelled one is requeued once it is old.
 
-    Returns True when a pull was queued.
+    Returns True when a pull was queued. Safe against concurrent callers (replicas reconciling
+    at once): the row is inserted if absent (`ON CONFLICT DO NOTHING`, which waits for a racing
+    insert to commit or roll back), and a settled row is requeued by an UPDATE whose condition
+    is checked again on the row as the winner left it; so exactly one caller gets True.
     """
-    row = await session.scalar(
-        select(PullJobRow).where(PullJobRow.backend_id == backend_id, PullJobRow.model == model)
-    )
-    if row is None:
-        session.add(
-            PullJobRow(
-                id=str(uuid.uuid4()),
-                backend_id=backend_id,
-                base_url=base_url,
-                model=model,
-                status=JobStatus.QUEUED.value,
-                attempts=0,
-                error="",
-                total=0,
-                completed=0,
-                not_before=now,
-                created_at=now,
-                updated_at=now,
-            )
+    inserted = await session.scalar(
+        insert(session, PullJobRow)
+        .values(
+            id=str(uuid.uuid4()),
+            backend_id=backend_id,
+            base_url=base_url,
+            model=model,
+            status=JobStatus.QUEUED.value,
+            attempts=0,
+            error="",
+            total=0,
+            completed=0,
+            not_before=now,
+            created_at=now,
+            updated_at=now,
         )
-        await session.flush()
+        .on_conflict_do_nothing(index_elements=[PullJobRow.backend_id, PullJobRow.model])
+        .returning(PullJobRow.id)
+    )
+    if inserted is not None:
         return True
-    if row.status in _SETTLED and row.updated_at <= now - retry_after:
-        row.status, row.attempts, row.error, row.not_before = JobStatus.QUEUED.value, 0, "", now
-        row.updated_at = now
-        await session.flush()
-        return True
-    return False
+    requeued = await session.execute(
+        update(PullJobRow)
+        .where(
+            PullJobRow.backend_id == backend_id,
+            PullJobRow.model == model,
+            PullJobRow.status.in_(_SETTLED),
+            PullJobRow.updated_at <= now - retry_after,
+        )
+        .values(
+            status=JobStatus.QUEUED.value,
+            attempts=0,
+            error="",
+            not_before=now,
+            updated_at=now,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(requeued, "rowcount", 0))
 
 
 async def claim(
@@ -72,7 +87,7 @@ async def claim(
         (PullJobRow.status == JobStatus.RUNNING.value) & (PullJobRow.lease_until < now),
     )
     stmt = select(PullJobRow).where(due).order_by(PullJobRow.created_at).limit(1)
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=True)
     row = await session.scalar(stmt)
     if row is None:

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from runtime import errors
 from runtime.background import wait_any
+from runtime.backoff import doubling, equal_jitter
 from runtime.db import Database
 from runtime.downloads import store
 from runtime.downloads.progress import ProgressHub
@@ -35,7 +36,8 @@ class PullPolicy:
         self.backoff = backoff
 
     def delay(self, attempts: int) -> timedelta:
-        return timedelta(seconds=min(self.backoff * 2 ** (attempts - 1), 600))
+        """Wait before the next try: `backoff` doubling to 10 min, equal jitter ([step/2, step])."""
+        return timedelta(seconds=equal_jitter(doubling(attempts, first=self.backoff, cap=600.0)))
 
 
 class DownloadWorker:

@@ -3,7 +3,7 @@
 `Deliveries` is the event store's follower: in the event's own transaction it writes one job
 per trigger listening for the event's type (none past the depth limit). `Dispatcher` claims a
 due job under a lease, runs the function in the sandbox, and in one transaction records the
-run and deletes the job, or schedules a retry with exponential backoff.
+run and deletes the job, or schedules a retry with jittered exponential backoff.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.background import wait_any
+from runtime.backoff import doubling, equal_jitter
 from runtime.db import Database
 from runtime.eventstore import Event
 from runtime.functions import jobs
@@ -116,7 +117,8 @@ class RunPolicy:
         self._backoff = backoff
 
     def delay(self, attempt: int) -> timedelta:
-        return timedelta(seconds=min(self._backoff * 2 ** (attempt - 1), 300.0))
+        """Wait before the next try: `backoff` doubling to 5 min, equal jitter ([step/2, step])."""
+        return timedelta(seconds=equal_jitter(doubling(attempt, first=self._backoff, cap=300.0)))
 
 
 class Dispatcher:

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, delete, func, insert, literal, or_, select, up
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.db.base import JSONType, UTCDateTime
+from runtime.db.dialect import is_postgres
 from runtime.db.tables.functions import FunctionJobRow, FunctionRow, FunctionRunRow, TriggerRow
 from runtime.functions.types import Job, Run
 from runtime.nul import escape_nul
@@ -73,7 +74,7 @@ async def claim(
         FunctionJobRow.lease_until.is_(None), FunctionJobRow.lease_until < now
     )
     stmt = select(FunctionJobRow).where(due).order_by(FunctionJobRow.id).limit(1)
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         stmt = stmt.with_for_update(skip_locked=True)
     row = await session.scalar(stmt)
     if row is None:

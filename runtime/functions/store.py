@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime.db.caps import count_for_cap
 from runtime.db.errors import translate
 from runtime.db.paging import paged
 from runtime.db.tables.functions import FunctionRow, TriggerRow
@@ -39,7 +40,8 @@ def _trigger(row: TriggerRow) -> Trigger:
 
 
 async def count_functions(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(FunctionRow)) or 0)
+    """How many there are, under the row-cap lock (`runtime.db.caps`): then insert."""
+    return await count_for_cap(session, FunctionRow)
 
 
 async def create_function(session: AsyncSession, fn: Function, now: datetime) -> Function:
@@ -91,7 +93,8 @@ async def delete_function(session: AsyncSession, name: str) -> None:
 
 
 async def count_triggers(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(TriggerRow)) or 0)
+    """How many there are, under the row-cap lock (`runtime.db.caps`): then insert."""
+    return await count_for_cap(session, TriggerRow)
 
 
 def _trigger_row(trigger: Trigger, now: datetime) -> TriggerRow:

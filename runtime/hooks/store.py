@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import msgspec
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime.db.caps import count_for_cap
 from runtime.db.errors import translate
 from runtime.db.paging import paged
 from runtime.db.tables.hooks import RemoteHookRow
@@ -34,7 +35,8 @@ def _missing(hook_id: str) -> NotFoundError:
 
 
 async def count_hooks(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(RemoteHookRow)) or 0)
+    """How many there are, under the row-cap lock (`runtime.db.caps`): then insert."""
+    return await count_for_cap(session, RemoteHookRow)
 
 
 async def create_hook(session: AsyncSession, hook: RemoteHook) -> RemoteHook:

@@ -51,10 +51,13 @@ class ProviderService:
             raise errors.InvalidInputError("api key is required", param="apiKey")
         now = datetime.now(UTC)
         async with self._db.transaction(self._on_change) as session:
+            # counted first: the cap lock also makes configure run one at a time, so two
+            # replicas configuring one provider never both insert its config and backend
+            count = await store.count_configs(session)
             current = await store.find_config(session, provider)
             if current is not None and not upsert:
                 raise errors.InvalidInputError("provider config already exists", param="upsert")
-            if current is None and await store.count_configs(session) >= self._max_rows:
+            if current is None and count >= self._max_rows:
                 raise errors.LimitExceededError(f"row limit reached (max {self._max_rows})")
             backend = await _ensure_virtual_backend(session, provider, now)
             sealed = ProviderConfig(

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import msgspec
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime.db.caps import count_for_cap
 from runtime.db.paging import paged
 from runtime.db.tables.providers import ProviderConfigRow
 from runtime.errors import NotFoundError
@@ -18,7 +19,8 @@ def _config(row: ProviderConfigRow) -> ProviderConfig:
 
 
 async def count_configs(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(ProviderConfigRow)) or 0)
+    """How many there are, under the row-cap lock (`runtime.db.caps`): then insert."""
+    return await count_for_cap(session, ProviderConfigRow)
 
 
 async def find_config(session: AsyncSession, provider: CloudProvider) -> ProviderConfig | None:

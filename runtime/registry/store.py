@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import msgspec
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime.db.caps import count_for_cap
 from runtime.db.errors import translate
 from runtime.db.paging import paged
 from runtime.db.tables.registry import BackendRow, ModelRow
@@ -29,7 +30,8 @@ def _model(row: ModelRow) -> Model:
 
 
 async def count_backends(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(BackendRow)) or 0)
+    """How many there are, under the row-cap lock (`runtime.db.caps`): then insert."""
+    return await count_for_cap(session, BackendRow)
 
 
 async def create_backend(session: AsyncSession, backend: Backend) -> Backend:
@@ -74,7 +76,8 @@ async def delete_backend(session: AsyncSession, backend_id: str) -> None:
 
 
 async def count_models(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(ModelRow)) or 0)
+    """How many there are, under the row-cap lock (`runtime.db.caps`): then insert."""
+    return await count_for_cap(session, ModelRow)
 
 
 async def create_model(session: AsyncSession, model: Model) -> Model:

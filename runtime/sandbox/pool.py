@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import os
-import signal
 import sys
 import time
 from collections import deque
@@ -24,6 +22,7 @@ from typing import Any
 import msgspec
 
 from runtime import errors
+from runtime.sandbox.process import WorkerProcess
 from runtime.sandbox.protocol import (
     Call,
     Check,
@@ -32,103 +31,17 @@ from runtime.sandbox.protocol import (
     FromWorker,
     Limits,
     Outcome,
-    ProtocolError,
     Ready,
     Reply,
     Run,
     RunStatus,
-    ToWorker,
-    frame,
-    read_from_worker,
 )
 
 log = logging.getLogger(__name__)
 HostCall = Callable[[str, list[Any]], Awaitable[Any]]
 _WATCH = 0.25  # how often a busy worker's memory is looked at
 _QUIET = Ready(pid=0)  # stands for "no message within _WATCH"
-_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
-
-
-class _Worker:
-    """One worker process; its reader puts every message in `inbox`, then None when it ends.
-
-    `ready` is set while the worker has a fresh isolate waiting (it says so after each request).
-    """
-
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
-        self.process = process
-        self.inbox: asyncio.Queue[FromWorker | None] = asyncio.Queue()
-        self.served = 0
-        self.broken = False
-        self.ready = False
-        self.started = asyncio.Event()
-        self._reader = asyncio.ensure_future(self._read())
-
-    async def _read(self) -> None:
-        assert self.process.stdout is not None  # noqa: S101 - started with a pipe
-        try:
-            while (message := await read_from_worker(self.process.stdout)) is not None:
-                if isinstance(message, Ready):
-                    self.ready = True
-                    self.started.set()
-                else:
-                    self.inbox.put_nowait(message)
-        except (ProtocolError, OSError) as exc:
-            log.warning("sandbox worker %d broke the protocol: %s", self.process.pid, exc)
-            self.kill()
-        finally:
-            self.broken = True
-            self.started.set()
-            self.inbox.put_nowait(None)
-
-    @property
-    def alive(self) -> bool:
-        return not self.broken and self.process.returncode is None
-
-    def send(self, message: ToWorker) -> None:
-        self.ready = self.ready and isinstance(message, Reply)
-        if self.alive and self.process.stdin is not None:
-            with suppress(ConnectionError, RuntimeError):
-                self.process.stdin.write(frame(message))
-
-    def rss(self) -> int:
-        """Resident memory in bytes (0 where /proc is not there)."""
-        try:
-            with open(f"/proc/{self.process.pid}/statm", "rb") as statm:
-                return int(statm.read().split()[1]) * _PAGE
-        except (OSError, ValueError, IndexError):
-            return 0
-
-    def kill(self) -> None:
-        self.broken = True
-        with suppress(ProcessLookupError):
-            self.process.kill()
-
-    async def death(self) -> str:
-        """How the process ended (waits for it)."""
-        with suppress(TimeoutError):
-            await asyncio.wait_for(self.process.wait(), 1.0)
-        code = self.process.returncode
-        if code is not None and code < 0:
-            with suppress(ValueError):
-                return f"killed by {signal.Signals(-code).name}"
-        return f"exit status {code}"
-
-    async def stop(self) -> None:
-        """Close its stdin (it finishes the request in hand and exits), kill it if it lingers."""
-        if self.process.stdin is not None:
-            self.process.stdin.close()
-            with suppress(ConnectionError):
-                await self.process.stdin.wait_closed()
-        try:
-            await asyncio.wait_for(self.process.wait(), 2.0)
-        except TimeoutError:
-            self.kill()
-            await self.process.wait()
-        with suppress(TimeoutError):  # the reader ends at the end of stdout
-            await asyncio.wait_for(asyncio.shield(self._reader), 1.0)
-        self._reader.cancel()
-        await asyncio.gather(self._reader, return_exceptions=True)
+_REAP = 1.0  # how long close waits for killed processes to be gone
 
 
 class Sandbox:
@@ -151,8 +64,10 @@ class Sandbox:
         self._max_runs = max_runs
         self._grace = grace
         self._spawn_timeout = spawn_timeout
-        self._idle: deque[_Worker] = deque()  # the longest idle first: its next isolate is built
-        self._workers: set[_Worker] = set()
+        self._idle: deque[WorkerProcess] = deque()  # longest idle first: its isolate is built
+        self._workers: set[WorkerProcess] = set()
+        self._starting: set[WorkerProcess] = set()  # processes not ready yet
+        self._spawned: set[WorkerProcess] = set()  # every process that may still be alive
         self._chores: set[asyncio.Task[None]] = set()
         self._ids = itertools.count(1)
         self._closed = False
@@ -195,17 +110,55 @@ class Sandbox:
         )
 
     async def close(self) -> None:
-        """Stop every worker, those still starting included, and wait for them."""
+        """Stop every worker; bounded, it never raises and leaves no worker process behind.
+
+        Workers still starting hold no request and are killed at once. The others are asked to
+        stop (their stdin closes) and get the grace period; any still there then is killed.
+        Cancelling close (a shutdown cut short) only cuts that wait short: what is left is
+        killed and close returns normally, so the caller's own cleanup still runs.
+        """
         self._closed = True
-        while self._workers or self._chores:
+        for worker in list(self._starting):
+            worker.kill()
+        try:
+            async with asyncio.timeout(self._grace):
+                await self._drain()
+        except TimeoutError:
+            log.warning("sandbox workers still running %gs into shutdown: killed", self._grace)
+        except asyncio.CancelledError:
+            _uncancel()
+            log.info("sandbox shutdown cut short: its workers are killed")
+        finally:
+            await self._kill_rest()
+
+    async def _drain(self) -> None:
+        while self._workers or self._chores or self._starting:
             workers = list(self._workers)
             self._idle.clear()
             self._workers.clear()
             stopping = [w.stop() for w in workers]
-            await asyncio.gather(*stopping, *self._chores, return_exceptions=True)
+            starting = [w.started.wait() for w in self._starting]  # killed: they end now
+            await asyncio.gather(*stopping, *starting, *self._chores, return_exceptions=True)
+            await asyncio.sleep(0)  # lets the tasks that started them see it and let go
+
+    async def _kill_rest(self) -> None:
+        self._idle.clear()
+        self._workers.clear()
+        for chore in self._chores:
+            chore.cancel()
+        left = [w for w in self._spawned if w.process.returncode is None]
+        for worker in left:
+            worker.kill()
+        try:
+            reaped = asyncio.gather(*(w.process.wait() for w in left), return_exceptions=True)
+            await asyncio.wait_for(reaped, _REAP)
+        except TimeoutError:
+            log.warning("sandbox workers killed at shutdown did not exit within %gs", _REAP)
+        except asyncio.CancelledError:
+            _uncancel()
 
     @asynccontextmanager
-    async def _lease(self) -> AsyncIterator[_Worker]:
+    async def _lease(self) -> AsyncIterator[WorkerProcess]:
         async with self._slots:
             worker = await self._idle_or_new()
             try:
@@ -213,12 +166,12 @@ class Sandbox:
             finally:
                 worker.served += 1
                 keep = len(self._workers) <= self._processes and worker.served < self._max_runs
-                if keep and worker.alive and not self._too_big(worker):
+                if keep and not self._closed and worker.alive and not self._too_big(worker):
                     self._idle.append(worker)
                 else:
                     self._retire(worker)
 
-    async def _idle_or_new(self) -> _Worker:
+    async def _idle_or_new(self) -> WorkerProcess:
         """A ready worker, else the longest idle one, else a new one; keeps one spare started."""
         for dead in [w for w in self._idle if not w.alive]:
             self._idle.remove(dead)
@@ -239,7 +192,7 @@ class Sandbox:
         with suppress(errors.UnavailableError):
             self._idle.append(await self._spawn(counted=True))
 
-    async def _spawn(self, *, counted: bool = False) -> _Worker:
+    async def _spawn(self, *, counted: bool = False) -> WorkerProcess:
         if self._closed:
             raise errors.UnavailableError("the JavaScript sandbox is shut down")
         if not counted:
@@ -249,7 +202,7 @@ class Sandbox:
         finally:
             self._spawning -= 1
 
-    async def _start(self) -> _Worker:
+    async def _start(self) -> WorkerProcess:
         limits = msgspec.json.encode(self.limits).decode()
         process = await asyncio.create_subprocess_exec(
             sys.executable,
@@ -261,7 +214,11 @@ class Sandbox:
             env=dict(self._environment),
             start_new_session=True,  # a terminal's or a unit's signals are for the server
         )
-        worker = _Worker(process)
+        worker = WorkerProcess(process)
+        self._spawned = {w for w in self._spawned if w.process.returncode is None} | {worker}
+        self._starting.add(worker)
+        if self._closed:  # closed while the process was being created
+            worker.kill()
         try:
             with suppress(TimeoutError):
                 await asyncio.wait_for(worker.started.wait(), self._spawn_timeout)
@@ -269,25 +226,29 @@ class Sandbox:
             worker.kill()
             await asyncio.shield(worker.stop())
             raise
-        if not worker.ready:
+        finally:
+            self._starting.discard(worker)
+        if self._closed or not worker.ready:
             worker.kill()
             reason = await worker.death()
             await worker.stop()
+            if self._closed:
+                raise errors.UnavailableError("the JavaScript sandbox is shut down")
             raise errors.UnavailableError(f"the JavaScript sandbox did not start ({reason})")
         self._workers.add(worker)
         return worker
 
-    def _too_big(self, worker: _Worker) -> bool:
+    def _too_big(self, worker: WorkerProcess) -> bool:
         return worker.rss() > self.limits.worker_memory
 
-    def _retire(self, worker: _Worker) -> None:
+    def _retire(self, worker: WorkerProcess) -> None:
         self._workers.discard(worker)
         task = asyncio.ensure_future(worker.stop())
         self._chores.add(task)
         task.add_done_callback(self._chores.discard)
 
     async def _exchange(
-        self, worker: _Worker, request: Run | Check, host: HostCall | None = None
+        self, worker: WorkerProcess, request: Run | Check, host: HostCall | None = None
     ) -> FromWorker | Outcome:
         """Send `request` and serve its builtin calls until it is answered (or the worker fails)."""
         deadline = asyncio.get_running_loop().time() + self.limits.timeout + self._grace
@@ -309,7 +270,7 @@ class Sandbox:
             for task in calls:
                 task.cancel()
 
-    async def _next(self, worker: _Worker, deadline: float) -> FromWorker | Outcome:
+    async def _next(self, worker: WorkerProcess, deadline: float) -> FromWorker | Outcome:
         """The worker's next message, or why there will be none (the worker is then killed)."""
         loop = asyncio.get_running_loop()
         looked = loop.time()
@@ -343,11 +304,18 @@ def answers(message: Outcome | Done | Checked, request: Run | Check) -> bool:
     return isinstance(message, Outcome) or message.id == request.id
 
 
+def _uncancel() -> None:
+    """The cancellation was handled: the task goes on as if it had not been cancelled."""
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()
+
+
 def _failed(status: RunStatus, error: str) -> Outcome:
     return Outcome(status=status, duration_ms=0.0, error=error)
 
 
-async def _answer(worker: _Worker, call: Call, host: HostCall) -> None:
+async def _answer(worker: WorkerProcess, call: Call, host: HostCall) -> None:
     try:
         value = await host(call.name, call.args)
     except Exception as exc:  # noqa: BLE001 - a builtin never throws into the script

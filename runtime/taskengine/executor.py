@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import random
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from runtime.backoff import doubling, full_jitter
 from runtime.taskengine.chat import OpenAIChatRequest, ToolSpec
 from runtime.taskengine.compose import ComposeError, compose
 from runtime.taskengine.datatypes import DataType, convert_input, parse_data_type, to_json_text
@@ -282,4 +282,4 @@ class _Run:
 
 def retry_delay(attempt: int) -> float:
     """Seconds before retry `attempt` (1, 2, ...): 0.1 s doubling up to 2 s, with full jitter."""
-    return random.uniform(0, min(0.1 * 2 ** (attempt - 1), 2.0))  # noqa: S311 - not crypto
+    return full_jitter(doubling(attempt, first=0.1, cap=2.0))

@@ -1,4 +1,4 @@
-"""The pull queue's SQL on the real database: dedup, leases, cancellation, requeue."""
+"""The pull queue's SQL on the real database: dedup (under races too), leases, cancellation."""
 
 from __future__ import annotations
 
@@ -138,3 +138,72 @@ async def test_deleting_a_backend_deletes_its_jobs(db: Database) -> None:
     async with db.transaction() as session:
         await registry_store.delete_backend(session, "b1")
         assert await store.list_jobs(session) == []
+
+
+# Replicas reconciling at once enqueue the same pull from many transactions together.
+CALLERS = 24
+
+
+@pytest.fixture
+async def replicas(db_url: str, db: Database) -> AsyncIterator[list[Database]]:
+    """The seeded database of `db` and a second engine on it: two replicas' connection pools."""
+    other = Database(db_url)
+    yield [db, other]
+    await other.dispose()
+
+
+async def enqueue_together(replicas: list[Database], now: datetime = T0) -> list[bool]:
+    start = asyncio.Event()
+
+    async def one(n: int) -> bool:
+        async with replicas[n % len(replicas)].transaction() as session:
+            await session.connection()  # in a transaction of its own before any of them asks
+            await start.wait()
+            return await store.enqueue(session, "b1", "http://h1:1", "m:1", now, retry_after=RETRY)
+
+    calls = [asyncio.ensure_future(one(n)) for n in range(CALLERS)]
+    await asyncio.sleep(0)
+    start.set()
+    return await asyncio.gather(*calls)
+
+
+async def jobs(db: Database) -> list[tuple[str, str, JobStatus, int]]:
+    async with db.transaction() as session:
+        found = await store.list_jobs(session)
+    return [(j.backend_id, j.model, j.status, j.attempts) for j in found]
+
+
+async def test_concurrent_enqueues_of_one_pull_write_one_row_and_one_says_queued(
+    replicas: list[Database],
+) -> None:
+    answers = await enqueue_together(replicas)
+    assert answers.count(True) == 1
+    assert await jobs(replicas[0]) == [("b1", "m:1", JobStatus.QUEUED, 0)]
+
+
+async def test_concurrent_requeues_of_an_old_failed_pull_requeue_it_once(
+    replicas: list[Database],
+) -> None:
+    db = replicas[0]
+    assert await enqueue(db, "b1", "m:1")
+    async with db.transaction() as session:
+        job = await store.claim(session, "w1", T0, LEASE)
+        assert job is not None
+        await store.settle(session, job, JobStatus.FAILED, "boom", T0)
+    answers = await enqueue_together(replicas, T0 + RETRY + timedelta(seconds=1))
+    assert answers.count(True) == 1
+    assert await jobs(db) == [("b1", "m:1", JobStatus.QUEUED, 0)]
+
+
+async def test_a_recent_failure_is_not_requeued_however_many_ask(
+    replicas: list[Database],
+) -> None:
+    db = replicas[0]
+    assert await enqueue(db, "b1", "m:1")
+    async with db.transaction() as session:
+        job = await store.claim(session, "w1", T0, LEASE)
+        assert job is not None
+        await store.settle(session, job, JobStatus.FAILED, "boom", T0)
+    answers = await enqueue_together(replicas, T0 + RETRY - timedelta(seconds=1))
+    assert answers.count(True) == 0
+    assert await jobs(db) == [("b1", "m:1", JobStatus.FAILED, 1)]
