@@ -20,6 +20,7 @@ from litestar.response import Stream
 from runtime import errors
 from runtime.api.disconnect import unless_gone
 from runtime.api.ollama_models import MANAGED_BY_GROUPS, running, show, tags
+from runtime.api.streaming import OpenedStream
 from runtime.execution.ollama import OllamaGateway
 from runtime.state import SnapshotHolder
 from runtime.state.catalog import offer, offers
@@ -29,10 +30,6 @@ NDJSON = "application/x-ndjson"
 # the Ollama API level whose features this surface implements (think, streamed tool calls,
 # `format` schemas); our own version is at /version
 OLLAMA_API_VERSION = "0.9.0"
-
-
-def _lines(lines: Any) -> Stream:
-    return Stream(lines, media_type=NDJSON, headers={"X-Accel-Buffering": "no"})
 
 
 def _json(answer: msgspec.Struct) -> Response[bytes]:
@@ -73,7 +70,7 @@ class OllamaController(Controller):
         ollama: NamedDependency[OllamaGateway],
     ) -> Response[bytes] | Stream:
         if data.stream:
-            return _lines(await unless_gone(request, ollama.stream_chat(data)))
+            return OpenedStream(ollama.stream_chat(data), media_type=NDJSON)
         return _json(await unless_gone(request, ollama.chat(data)))
 
     @post("/generate", status_code=200)
@@ -84,7 +81,7 @@ class OllamaController(Controller):
         ollama: NamedDependency[OllamaGateway],
     ) -> Response[bytes] | Stream:
         if data.stream:
-            return _lines(await unless_gone(request, ollama.stream_generate(data)))
+            return OpenedStream(ollama.stream_generate(data), media_type=NDJSON)
         return _json(await unless_gone(request, ollama.generate(data)))
 
     @post("/embed", status_code=200)

@@ -71,6 +71,21 @@ async def test_gemini_answers_in_openai_shape(
     assert all(h.get("x-goog-api-key") == "gk-secret" for _, _, h in fake.requests)
 
 
+async def test_gemini_gets_json_mode_and_the_seed(
+    gemini: tuple[FakeGemini, Served, httpx.AsyncClient],
+) -> None:
+    fake, ours, _ = gemini
+    async with openai.AsyncOpenAI(base_url=ours.url + "/v1", api_key="x", max_retries=0) as client:
+        await client.chat.completions.create(
+            model="gemini-1.5-flash",
+            messages=HELLO,
+            seed=7,
+            response_format={"type": "json_object"},
+        )
+    config = fake.bodies[-1]["generationConfig"]
+    assert config == {"seed": 7, "responseMimeType": "application/json"}
+
+
 async def test_gemini_streams_text_and_tool_calls(
     gemini: tuple[FakeGemini, Served, httpx.AsyncClient],
 ) -> None:

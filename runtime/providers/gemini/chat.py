@@ -80,6 +80,8 @@ def to_gemini(chat: Chat) -> bytes:
         "topP": request.top_p,
         "maxOutputTokens": request.output_limit,
         "stopSequences": request.stops,
+        "seed": request.seed,
+        "responseMimeType": _mime(request),
     }
     config = {key: value for key, value in config.items() if value is not None}
     if config:
@@ -90,6 +92,15 @@ def to_gemini(chat: Chat) -> bytes:
         if declarations:
             body["tools"] = [{"functionDeclarations": declarations}]
     return msgspec.json.encode(body)
+
+
+def _mime(request: oa.ChatRequest) -> str | None:
+    """`response_format` asking for JSON, as Gemini's `responseMimeType`.
+
+    A JSON schema is not passed on: Gemini reads a subset of JSON Schema.
+    """
+    given = request.response_format
+    return "application/json" if given is not None and given.type != "text" else None
 
 
 def decode(raw: bytes) -> Generated:

@@ -7,7 +7,6 @@ Hook tools are offered to the model as `<hook>.<tool>`; their calls are executed
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
 import msgspec
@@ -18,13 +17,7 @@ from runtime.taskengine.datatypes import DataType
 from runtime.taskengine.handlers.base import HandlerError, Outcome, TaskContext
 from runtime.taskengine.ports import ChatCall, ChatDelta, ChatResult
 from runtime.taskengine.schema import LLMExecutionConfig
-
-CHARS_PER_TOKEN = 4
-
-
-def estimate_tokens(text: str) -> int:
-    """Local token estimate (about 4 characters per token, SPEC 0 item 18)."""
-    return math.ceil(len(text) / CHARS_PER_TOKEN)
+from runtime.wire.tokens import estimate_text
 
 
 def _overlay(base: LLMExecutionConfig, task: LLMExecutionConfig | None) -> LLMExecutionConfig:
@@ -60,7 +53,7 @@ def _prepare(ctx: TaskContext, value: Any, data_type: DataType) -> tuple[ChatHis
         system = Message(role="system", content=instruction, timestamp=ctx.now())
         history.messages.insert(0, system)
     if history.input_tokens <= 0:
-        history.input_tokens = sum(estimate_tokens(m.content) for m in history.messages)
+        history.input_tokens = sum(estimate_text(m.content) for m in history.messages)
     limit = ctx.chain.token_limit
     if limit > 0 and history.input_tokens > limit:
         raise HandlerError(
@@ -114,7 +107,7 @@ async def model_execution(ctx: TaskContext, value: Any, data_type: DataType) -> 
     if reply.timestamp == Message(role="").timestamp:
         reply = msgspec.structs.replace(reply, timestamp=ctx.now())
     history.messages.append(reply)
-    history.output_tokens = result.output_tokens or estimate_tokens(reply.content)
+    history.output_tokens = result.output_tokens or estimate_text(reply.content)
     return Outcome(history, DataType.CHAT_HISTORY, "tool-call" if reply.call_tools else "executed")
 
 
