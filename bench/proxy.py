@@ -1,5 +1,6 @@
 """Gateway benchmark: straight to a fast fake backend vs through our /v1/chat/completions,
-and through the chain-backed /openai/chat/v1/chat/completions (the shipped `chat` chain).
+through the chain-backed /openai/chat/v1/chat/completions (the shipped `chat` chain), and
+through Ollama's /api/chat (compared with /v1: the backend speaks OpenAI).
 
 Run by hand: `python bench/proxy.py [seconds-per-run]`, or `python bench/proxy.py --soak N` for
 our server's resident memory over N proxied requests. Our server runs as `runtime-api serve`
@@ -98,6 +99,8 @@ async def measure(seconds: float, fake_port: int, our_port: int, our_pid: int) -
     chain = "/openai/chat/v1/chat/completions"
     chain_plain = post(chain, json.dumps(body).encode())
     chain_streamed = post(chain, json.dumps(body | {"stream": True}).encode())
+    ollama_plain = post("/api/chat", json.dumps(body | {"stream": False}).encode())
+    ollama_streamed = post("/api/chat", json.dumps(body | {"stream": True}).encode())
     print(
         f"{'run':<28} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'ttfb ms':>8} "
         f"{'cpu ms':>7} {'errors':>6}"
@@ -108,24 +111,35 @@ async def measure(seconds: float, fake_port: int, our_port: int, our_pid: int) -
         ("stream20", streamed, True),
         ("chain plain", chain_plain, False),
         ("chain stream20", chain_streamed, True),
+        ("ollama plain", ollama_plain, False),
+        ("ollama stream20", ollama_streamed, True),
     )
+    cpus: dict[tuple[bool, int], float] = {}
     for mode, request, stream in modes:
         for concurrency in CONCURRENCY:
             await run("127.0.0.1", our_port, request, concurrency=concurrency, seconds=0.5)
-            direct = await run(
-                "127.0.0.1", fake_port, request, concurrency=concurrency, seconds=seconds
-            )
+            key = (stream, concurrency)
+            if mode.startswith("ollama"):  # the backend speaks OpenAI: compare with /v1 only
+                direct = gateway[key]
+            else:
+                direct = await run(
+                    "127.0.0.1", fake_port, request, concurrency=concurrency, seconds=seconds
+                )
             before = cpu_seconds(our_pid)
             ours = await run(
                 "127.0.0.1", our_port, request, concurrency=concurrency, seconds=seconds
             )
             cpu = (cpu_seconds(our_pid) - before) / max(len(ours.latencies), 1)
             added = ours.summary()["p50_ms"] - direct.summary()["p50_ms"]
-            print(row(f"{mode} c={concurrency} direct", direct, None))
+            label = "/v1" if mode.startswith("ollama") else "direct"
+            baseline_cpu = cpus.get(key) if label == "/v1" else None
+            print(row(f"{mode} c={concurrency} {label}", direct, baseline_cpu))
             versus = f"   added p50 {added:.2f} ms, throughput x{ours.rps / direct.rps:.2f}"
-            via_v1 = gateway.setdefault((stream, concurrency), ours)
+            via_v1 = gateway.setdefault(key, ours)
+            cpus.setdefault(key, cpu)
             if via_v1 is not ours:
-                versus += f", x{ours.rps / via_v1.rps:.2f} of /v1"
+                share = f"x{ours.rps / via_v1.rps:.2f}, cpu x{cpu / cpus[key]:.2f}"
+                versus += f", {share} of /v1"
             print(row(f"{mode} c={concurrency} via runtime", ours, cpu) + versus)
 
 

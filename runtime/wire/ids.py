@@ -25,8 +25,11 @@ def call_id() -> str:
 
 
 def random_suffix(length: int = 4) -> str:
-    """A short random suffix (chain answers' ids, SPEC 9.2)."""
-    return "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    """A short random suffix of lowercase letters and digits (chain answers' ids, SPEC 9.2).
+
+    From `secrets.token_bytes`: one call, not one `secrets.choice` per character (9 µs).
+    """
+    return "".join(_ALPHABET[byte % len(_ALPHABET)] for byte in secrets.token_bytes(length))
 
 
 def chain_completion_id(unix_nanos: int) -> str:
