@@ -94,7 +94,8 @@ def build_services(
 ) -> tuple[Services, dict[str, Loop]]:
     """Every service, and the loops `Background` runs, wired to each other."""
 
-    def changed() -> None:  # late-bound: the reconcile loop is built below
+    def changed() -> None:  # late-bound: the reconcile loop and refresher are built below
+        refresher.forget()
         reconcile.trigger()
 
     secrets = SecretBox(settings.secret_key)

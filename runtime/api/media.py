@@ -18,8 +18,10 @@ from litestar import Request
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from runtime import errors, yamldoc
+from runtime.api.errors import OLLAMA_PREFIX
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+_FORM = "application/x-www-form-urlencoded"
 MAX_YAML_BODY = 1024 * 1024  # parsing YAML costs about 1 s a MiB even with libyaml
 YAML_TYPES = frozenset(
     {"application/yaml", "text/yaml", "application/x-yaml", "application/x-yaml-base64"}
@@ -42,6 +44,8 @@ async def require_json(request: Request[Any, Any, Any]) -> None:
     if not content_type:
         return
     media, _ = _media_type(content_type)
+    if media == _FORM and request.scope["path"].startswith(OLLAMA_PREFIX):
+        return  # Ollama reads any body as JSON, and its docs use `curl -d` (a form's type)
     if media != "application/json" and not media.endswith("+json"):
         raise errors.UnsupportedMediaError(
             f"unsupported content type {media!r}: send application/json or application/yaml"

@@ -51,6 +51,10 @@ class Refresher:
         self._clock = clock
         self._facts: TtlCache[str, ModelFacts] = TtlCache(min_interval, clock=clock)
 
+    def forget(self) -> None:
+        """Drop what is known about models: the registry changed (a model was just declared)."""
+        self._facts.forget()
+
     async def backend(self, backend_id: str) -> None:
         """Observe one backend again (after a pull onto it finished)."""
         async with self._db.transaction() as session:

@@ -213,3 +213,13 @@ async def test_with_a_token_the_ollama_routes_need_the_key_and_say_so_ollama_sty
         assert (unknown.status_code, set(unknown.json())) == (401, {"error"})
         allowed = await guarded.get("/api/tags", headers={"X-API-Key": "s3cret"})
         assert allowed.json() == {"models": []}
+
+
+async def test_a_body_sent_the_way_curl_d_sends_it_is_read_as_json(stack: Stack) -> None:
+    # Ollama's own docs use `curl -d '{...}'`, which labels the body as a form
+    body = json.dumps({"model": "m", "messages": HELLO, "stream": False})
+    response = await stack.api.post(
+        "/api/chat", content=body, headers={"content-type": "application/x-www-form-urlencoded"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["done"] is True

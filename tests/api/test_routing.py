@@ -375,3 +375,13 @@ async def test_a_finished_pull_is_routable_as_soon_as_the_queue_says_done(
         await eventually(pulled)
         response = await complete(api, "p")
         assert response.status_code == 200, response.text
+
+
+async def test_a_model_declared_after_a_miss_is_known_at_once(api: httpx.AsyncClient) -> None:
+    body = {"model": "late", "messages": [{"role": "user", "content": "hi"}]}
+    missed = await api.post("/v1/chat/completions", json=body)
+    assert missed.status_code == 404
+    await declare_model(api, await group(api, "g"), "late")
+    known = await api.post("/v1/chat/completions", json=body)  # not the cached miss
+    assert known.status_code == 503, known.text
+    assert "not declared in any group that has a backend" in known.json()["error"]["message"]
