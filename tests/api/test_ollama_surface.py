@@ -146,6 +146,8 @@ async def test_options_format_and_think_reach_the_backend(kind: str, settings: S
             "topP": 0.9,
             "maxOutputTokens": 17,
             "stopSequences": ["END"],
+            "seed": 3,
+            "responseMimeType": "application/json",
         }
     else:
         sampled = {k: json_mode[k] for k in ("temperature", "top_p", "max_tokens", "stop", "seed")}
