@@ -98,9 +98,12 @@ class TooLargeError(Error):
 
 
 class NotOfferedError(Error):
-    """The operation exists in a protocol we speak but this server does not offer it."""
+    """The operation exists in a protocol we speak but this server does not offer it.
 
-    status = 501
+    A 405 (the client's request, not a server fault: retrying cannot help), never a 5xx.
+    """
+
+    status = 405
 
 
 KINDS = {
@@ -115,7 +118,6 @@ KINDS = {
     422: ("invalid_request_error", "unprocessable_entity"),
     429: ("rate_limit_error", "rate_limit_exceeded"),
     500: ("api_error", "internal_error"),
-    501: ("invalid_request_error", "not_implemented"),
     502: ("api_error", "bad_gateway"),
     503: ("api_error", "service_unavailable"),
 }

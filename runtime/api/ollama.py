@@ -3,7 +3,7 @@
 Chat, generate and embeddings route through the same groups as /v1, to any kind of backend.
 Streams are NDJSON (`stream` defaults to true, as in Ollama). Errors, wherever they arise, are
 Ollama's `{"error": "..."}` with our status (see `runtime.api.errors`); model management is
-refused with a 501 that names our routes.
+refused with a 405 that names our routes.
 """
 
 from __future__ import annotations

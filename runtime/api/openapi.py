@@ -59,11 +59,11 @@ _MEANING = {
     404: "The addressed entity (or model, or chain) does not exist.",
     409: "The change clashes with stored state (a duplicate name).",
     413: "The request body is larger than the server reads.",
+    405: "Not offered by this server (the message names the route to use instead).",
     415: "The request body is in a media type the route does not read.",
     422: "A field has the wrong type or value; `param` names it.",
     429: "A configured limit was reached.",
     500: "An unexpected failure; the server logged it.",
-    501: "Not offered by this server (the message names the route to use instead).",
     502: "A backend answered with something unusable.",
     503: "Nothing can serve the request right now; retrying later may succeed.",
 }

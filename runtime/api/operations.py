@@ -28,7 +28,7 @@ class Doc:
 
 _WRITE = (409, 429)  # a duplicate name, a row cap reached
 _LLM = (404, 502, 503)  # unknown model or chain, a backend's bad answer, nobody can serve it
-_MANAGED = (501,)  # Ollama's model management: refused, naming our routes
+_MANAGED = (405,)  # Ollama's model management: refused, naming our routes
 
 OPERATIONS: dict[str, Doc] = {
     "POST /backend-affinity/{group_id}/backends/{backend_id}": Doc(

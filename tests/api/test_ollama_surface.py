@@ -117,7 +117,7 @@ async def test_embedding_with_a_chat_only_model_is_refused(stack: Stack) -> None
 async def test_model_management_is_refused_naming_our_routes(stack: Stack, call: object) -> None:
     with pytest.raises(ollama.ResponseError) as raised:
         await call(stack.client)  # type: ignore[operator]
-    assert raised.value.status_code == 501
+    assert raised.value.status_code == 405
     assert "manages models through groups" in raised.value.error
     assert "POST /models" in raised.value.error
     assert "/model-affinity/" in raised.value.error

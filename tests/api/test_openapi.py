@@ -126,8 +126,8 @@ async def test_ollama_chat_routes_answer_json_or_ndjson_and_refuse_management(
         assert set(content) == {"application/json", "application/x-ndjson"}
         assert content["application/json"]["schema"] == {"$ref": f"#/components/schemas/{answer}"}
         assert {"404", "502", "503"} <= set(operation["responses"])
-    assert "501" in doc["paths"]["/api/pull"]["post"]["responses"]
-    assert "501" in doc["paths"]["/api/delete"]["delete"]["responses"]
+    assert "405" in doc["paths"]["/api/pull"]["post"]["responses"]
+    assert "405" in doc["paths"]["/api/delete"]["delete"]["responses"]
 
 
 async def test_chat_and_chain_routes_have_typed_bodies(client: Client) -> None:
