@@ -11,6 +11,7 @@ from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 from litestar import Request
+from litestar.types import Receive
 
 from runtime import errors
 
@@ -23,29 +24,49 @@ class ClientGoneError(errors.Error):
     status = 499
 
 
+class ClientWatch:
+    """While entered, one watcher task cancels the current task when the client disconnects.
+
+    `caused()`, asked while handling a CancelledError, says whether the client leaving caused
+    it (and then takes that cancellation back, so the task may go on to clean up).
+    """
+
+    def __init__(self, receive: Receive) -> None:
+        task = asyncio.current_task()
+        assert task is not None  # noqa: S101 - always used from a request's task
+        self._task = task
+        self._receive = receive
+        self._left = False
+        self._watcher: asyncio.Task[None] | None = None
+
+    def __enter__(self) -> ClientWatch:
+        self._watcher = asyncio.get_running_loop().create_task(self._watch())
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+
+    async def _watch(self) -> None:
+        while (await self._receive())["type"] != "http.disconnect":
+            pass
+        self._left = True
+        self._task.cancel()
+
+    def caused(self) -> bool:
+        return self._left and self._task.uncancel() == 0
+
+
 async def unless_gone(request: Request[Any, Any, Any], work: Awaitable[T]) -> T:
     """The result of `work`, which is cancelled if the client disconnects first.
 
     Call it after the body has been read: the connection's next message is its end. `work`
-    runs in the caller's task; one watcher task cancels it when the client leaves.
+    runs in the caller's task under a `ClientWatch`.
     """
-    task = asyncio.current_task()
-    assert task is not None  # noqa: S101 - always called from a request's task
-    left = False
-
-    async def watch() -> None:
-        nonlocal left
-        while (await request.receive())["type"] != "http.disconnect":
-            pass
-        left = True
-        task.cancel()
-
-    watcher = asyncio.get_running_loop().create_task(watch())
-    try:
-        return await work
-    except asyncio.CancelledError:
-        if left and task.uncancel() == 0:
-            raise ClientGoneError("the client closed the connection") from None
-        raise
-    finally:
-        watcher.cancel()
+    with ClientWatch(request.receive) as watch:
+        try:
+            return await work
+        except asyncio.CancelledError:
+            if watch.caused():
+                raise ClientGoneError("the client closed the connection") from None
+            raise

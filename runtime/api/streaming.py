@@ -17,7 +17,7 @@ from litestar.response import Stream
 from litestar.response.base import ASGIResponse
 from litestar.types import Receive, Scope, Send
 
-from runtime.api.disconnect import ClientGoneError
+from runtime.api.disconnect import ClientGoneError, ClientWatch
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 Opening = Awaitable[AsyncIterator[bytes]]
@@ -46,36 +46,24 @@ class _Opened:
         self._opening = opening
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        task = asyncio.current_task()
-        assert task is not None  # noqa: S101 - always run in the request's task
-        left = asyncio.Event()
-        watcher = asyncio.get_running_loop().create_task(_watch(receive, task, left))
-        try:
+        with ClientWatch(receive) as watch:
             try:
-                chunks = await self._opening
+                try:
+                    chunks = await self._opening
+                except asyncio.CancelledError:
+                    if watch.caused():
+                        raise ClientGoneError("the client closed the connection") from None
+                    raise
+                await self._head.start_response(send)
+                await _relay(chunks, send)
             except asyncio.CancelledError:
-                if left.is_set() and task.uncancel() == 0:
-                    raise ClientGoneError("the client closed the connection") from None
-                raise
-            await self._head.start_response(send)
-            await _relay(chunks, send)
-        except asyncio.CancelledError:
-            if not (left.is_set() and task.uncancel() == 0):
-                raise
-        finally:
-            watcher.cancel()
+                if not watch.caused():
+                    raise
 
 
 async def opened(chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
     """An opening that is already done (the stream was opened under `unless_gone`)."""
     return chunks
-
-
-async def _watch(receive: Receive, task: asyncio.Task[Any], left: asyncio.Event) -> None:
-    while (await receive())["type"] != "http.disconnect":
-        pass
-    left.set()
-    task.cancel()
 
 
 async def _relay(chunks: AsyncIterator[bytes], send: Send) -> None:
