@@ -7,7 +7,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx
 from litestar import Litestar
@@ -20,11 +20,13 @@ from runtime.api.auth import token_guard
 from runtime.api.docs import docs_assets, openapi_config
 from runtime.api.errors import exception_handlers
 from runtime.api.media import yaml_bodies
+from runtime.api.observe import App, Observer
 from runtime.api.request import ApiRequest, check_input
 from runtime.background import Background
 from runtime.chainstore import chain_files
 from runtime.config import ConfigError, Settings
 from runtime.db import Database
+from runtime.observability import logs
 from runtime.providers.proxies import proxy_mounts
 from runtime.providers.transport import LeanTransport
 from runtime.wiring import Services, build_services, outbound_policy
@@ -34,6 +36,7 @@ log = logging.getLogger("runtime")
 
 def create_app(settings: Settings) -> Litestar:
     """Build the HTTP application; the database schema must already be migrated."""
+    logs.quiet_libraries()  # before anything logs: their DEBUG lines may carry secrets
     db = Database(settings.database_url)
     mounts = proxy_mounts(settings.proxies)
     if mounts:
@@ -47,7 +50,11 @@ def create_app(settings: Settings) -> Litestar:
         timeout=httpx.Timeout(settings.provider_timeout), transport=transport, mounts=mounts
     )
     # drivers write on the transport directly unless a proxy must be used (httpx mounts it)
-    services, loops = build_services(settings, db, http, direct=None if mounts else transport)
+    services, loops = build_services(
+        settings, db, http, direct=None if mounts else transport, pool_stats=transport.stats
+    )
+    background = Background(loops)
+    services.system.loops = lambda: background.states
 
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
@@ -59,7 +66,7 @@ def create_app(settings: Settings) -> Litestar:
             except ConfigError as exc:
                 log.error("start-up failed: %s", exc)  # noqa: TRY400 - one line, no traceback
                 raise
-            async with Background(loops):
+            async with background:
                 yield
         finally:
             await services.functions.close()
@@ -67,9 +74,11 @@ def create_app(settings: Settings) -> Litestar:
             await db.dispose()
 
     middleware: list[Any] = [yaml_bodies]
-    if settings.api_token:
-        middleware.insert(0, DefineMiddleware(token_guard(settings.api_token)))
-    return Litestar(
+    if settings.api_token or settings.metrics_token:
+        guard = token_guard(settings.api_token, metrics_token=settings.metrics_token)
+        middleware.insert(0, DefineMiddleware(guard))
+    return RuntimeApp(
+        Observer(services.activity),
         route_handlers=[*CONTROLLERS, docs_assets()],
         dependencies=provide(services),
         exception_handlers=exception_handlers(settings.api_token),
@@ -78,8 +87,23 @@ def create_app(settings: Settings) -> Litestar:
         middleware=middleware,
         lifespan=[lifespan],
         openapi_config=openapi_config(secured=bool(settings.api_token)),
+        logging_config=None,  # the CLI sets up logging (runtime.observability.logs)
         debug=settings.debug,
     )
+
+
+class RuntimeApp(Litestar):
+    """Litestar, with every HTTP request observed (`runtime.api.observe`) around it all."""
+
+    def __init__(self, observer: Observer, **config: Any) -> None:
+        self.observer = observer
+        super().__init__(**config)
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await self.observer(scope, receive, send, cast(App, super().__call__))
+        else:
+            await super().__call__(scope, receive, send)
 
 
 def provide(services: Services) -> dict[str, Provide]:

@@ -41,6 +41,7 @@ class Background:
         self._stop_timeout = stop_timeout
         self._first_backoff = first_backoff
         self._healthy_after = healthy_after  # a loop that ran this long before it crashed was well
+        self.states: dict[str, str] = dict.fromkeys(loops, "starting")  # for /system/services
 
     async def __aenter__(self) -> Background:
         self._tasks = [
@@ -71,17 +72,20 @@ class Background:
         backoff = self._first_backoff
         while not self._stop.is_set():
             started = time.monotonic()
+            self.states[name] = "running"
             try:
                 await loop.run(self._stop)
-            except Exception:
+            except Exception as exc:
                 if time.monotonic() - started >= self._healthy_after:
                     backoff = self._first_backoff
                 delay = equal_jitter(backoff)
+                self.states[name] = f"restarting after a crash: {exc}"
                 log.exception("background loop %s crashed; restarting in %.1fs", name, delay)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stop.wait(), timeout=delay)
                 backoff = min(backoff * 2, _MAX_BACKOFF)
             else:
+                self.states[name] = "stopped"
                 return
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -15,6 +16,7 @@ from types import FrameType
 
 from runtime.config import ConfigError, Settings
 from runtime.db.migrate import upgrade
+from runtime.observability import logs, tracing
 
 log = logging.getLogger("runtime")
 
@@ -26,16 +28,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         sys.stderr.write(f"runtime-api: configuration error: {exc}\n")
         return 2
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    # one line per backend request would cost more than the request itself (and may carry URLs)
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    if args.command == "migrate":
-        asyncio.run(upgrade(settings.database_url))
-        log.info("database is at the latest schema")
-        return 0
-    return _serve(settings, host=args.host or settings.host, port=args.port or settings.port)
+    writer = logs.configure(settings.log_level, settings.log_format)
+    try:
+        if args.command == "migrate":
+            asyncio.run(upgrade(settings.database_url))
+            log.info("database is at the latest schema")
+            return 0
+        tracing.configure_from_env(os.environ)
+        try:
+            return _serve(
+                settings, host=args.host or settings.host, port=args.port or settings.port
+            )
+        finally:
+            tracing.shutdown()
+    finally:
+        writer.stop()
 
 
 def _serve(settings: Settings, *, host: str, port: int) -> int:
@@ -50,6 +57,7 @@ def _serve(settings: Settings, *, host: str, port: int) -> int:
         host=host,
         port=port,
         log_level=settings.log_level.lower(),
+        log_config=None,  # uvicorn's own lines go through our handler and format
         lifespan="on",
         access_log=False,
         timeout_graceful_shutdown=10,

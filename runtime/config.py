@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Mapping
-from typing import Literal, cast, get_args
+from typing import Any, Literal, cast, get_args
 
 import msgspec
 
@@ -74,6 +74,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     sandbox_environment: dict[str, str] = msgspec.field(default_factory=dict)
     chains_dir: str = "chains"
     log_level: LogLevel = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    # activity records: at most this many waiting in memory, kept this long (and at most
+    # `activity_rows` of each kind) in the database
+    activity_keep: int = 10_000
+    activity_retention_hours: int = 24
+    activity_rows: int = 100_000
+    activity_flush_interval: float = 1.0
+    alert_down_cycles: int = 3
+    # a token that may read /metrics (besides keys with the read scope)
+    metrics_token: str = ""
+    metrics_multiprocess: bool = False  # PROMETHEUS_MULTIPROC_DIR is set: merge workers' files
     debug: bool = False
 
     @classmethod
@@ -121,6 +132,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             chain_step_limit=reader.integer("RUNTIME_CHAIN_STEP_LIMIT", 64, low=1, high=100_000),
             chains_dir=reader.text("RUNTIME_CHAINS_DIR", "chains"),
             log_level=reader.log_level("RUNTIME_LOG_LEVEL"),
+            log_format=reader.choice("RUNTIME_LOG_FORMAT", ("text", "json")),
+            activity_keep=reader.integer("RUNTIME_ACTIVITY_KEEP", 10_000, low=100),
+            activity_retention_hours=reader.integer(
+                "RUNTIME_ACTIVITY_RETENTION_HOURS", 24, low=1, high=24 * 366
+            ),
+            activity_rows=reader.integer("RUNTIME_ACTIVITY_ROWS", 100_000, low=100),
+            alert_down_cycles=reader.integer("RUNTIME_ALERT_DOWN_CYCLES", 3, low=1, high=1000),
+            metrics_token=reader.text("RUNTIME_METRICS_TOKEN", ""),
+            metrics_multiprocess=bool(reader.text("PROMETHEUS_MULTIPROC_DIR", "")),
         )
 
 
@@ -206,6 +226,13 @@ class _Reader:
             return str(uuid.UUID(raw))
         except ValueError:
             raise ConfigError(f"{name} must be a UUID, got {raw!r}") from None
+
+    def choice(self, name: str, allowed: tuple[str, ...]) -> Any:
+        """One of `allowed` (the first is the default), case-insensitive."""
+        raw = self.text(name, allowed[0]).lower()
+        if raw not in allowed:
+            raise ConfigError(f"{name} must be one of {', '.join(allowed)}, got {raw!r}")
+        return raw
 
     def log_level(self, name: str) -> LogLevel:
         raw = self.text(name, "INFO").upper()

@@ -7,10 +7,19 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import ParamSpec
+from typing import Any, ParamSpec
 
 import httpx
 
+from runtime.activity import Activity, Bounds
+from runtime.activity.alerts import Rules
+from runtime.activity.system import (
+    Probes,
+    SystemProbe,
+    backend_states,
+    in_flight,
+    sandbox_state,
+)
 from runtime.affinity import GroupService
 from runtime.api.system import VersionOut, identity
 from runtime.background import Loop
@@ -26,6 +35,7 @@ from runtime.eventstore.notify import Broadcast, Listener, asyncpg_dsn
 from runtime.execution import ChatGateway
 from runtime.execution.chains import ChainChat, ChainRunner
 from runtime.execution.llm import GatewayLlm
+from runtime.execution.observed import ChainWatch
 from runtime.execution.ollama import OllamaGateway
 from runtime.execution.tasks import TaskService
 from runtime.execution.tools import HookTools
@@ -38,6 +48,7 @@ from runtime.functions import (
     RunPolicy,
 )
 from runtime.hooks import HookService
+from runtime.observability.ops import Operations
 from runtime.providerconfig import ProviderService, SecretBox
 from runtime.providers import DriverSettings
 from runtime.providers.outbound import OutboundPolicy
@@ -76,6 +87,8 @@ class Services:
     chain_chat: ChainChat
     hooks: HookService
     identity: VersionOut
+    activity: Activity
+    system: SystemProbe
 
 
 def outbound_policy(settings: Settings) -> OutboundPolicy:
@@ -91,6 +104,7 @@ def build_services(
     http: httpx.AsyncClient,
     *,
     direct: LeanTransport | None = None,
+    pool_stats: Callable[[], dict[str, Any]] = dict,
 ) -> tuple[Services, dict[str, Loop]]:
     """Every service, and the loops `Background` runs, wired to each other."""
 
@@ -111,7 +125,8 @@ def build_services(
     )
     hub = ProgressHub()
     snapshot = SnapshotHolder()
-    observer = Observer(drivers, timeout=settings.provider_timeout)
+    observer = Observer(drivers, timeout=settings.provider_timeout, operations=Operations())
+    operations = observer.operations
     refresher = Refresher(db, observer, snapshot)
 
     async def pulled(backend_id: str, done: bool) -> None:  # noqa: FBT001
@@ -126,6 +141,7 @@ def build_services(
             hub,
             policy=PullPolicy(lease=settings.pull_lease, backoff=settings.pull_backoff),
             on_done=pulled,
+            operations=operations,
         )
         for _ in range(settings.pull_workers)
     ]
@@ -155,9 +171,7 @@ def build_services(
     deliveries = Deliveries(max_depth=settings.trigger_depth, clock=lambda: datetime.now(UTC))
     bus = EventBus()
     node = uuid.uuid4().hex[:8]
-    followers: list[Follower] = [deliveries]
-    if not db.is_sqlite:
-        followers.append(Broadcast(node))
+    followers: list[Follower] = [deliveries] if db.is_sqlite else [deliveries, Broadcast(node)]
     events = EventService(db, bus, followers=followers)
     tasks = TaskService(gateway, task_model=settings.task_model, embed_model=settings.embed_model)
     policy = outbound_policy(settings)
@@ -166,14 +180,14 @@ def build_services(
     )
     chains, runner = _chains(settings, db, gateway, resolver, hooks)
     builtins = Builtins(events, tasks, runner)
-    functions, function_loops = _functions(settings, db, deliveries, builtins, node)
-    immutable = frozenset({settings.embed_model.model} if settings.embed_model else ())
+    functions, function_loops = _functions(settings, db, deliveries, builtins, node, operations)
+    activity = _activity(settings, db, node, operations)
     services = Services(
         backends=BackendService(db, max_rows=settings.max_rows, on_change=changed, policy=policy),
         models=ModelService(
             db,
             max_rows=settings.max_rows,
-            immutable=immutable,
+            immutable=frozenset({settings.embed_model.model} if settings.embed_model else ()),
             on_change=changed,
             purge=downloads.remove_model,
         ),
@@ -192,14 +206,40 @@ def build_services(
         chain_runner=runner,
         chain_chat=ChainChat(runner),
         identity=identity(node, settings.tenancy),
+        activity=activity,
+        system=SystemProbe(
+            db,
+            Probes(
+                backends=backend_states(snapshot, resolver.health),
+                sandbox=sandbox_state(functions.sandbox),
+                pools=lambda: {"backends": pool_stats()},
+                unsaved=activity.unsaved,
+                in_flight=in_flight(snapshot, resolver.health),
+            ),
+            multiprocess=settings.metrics_multiprocess,
+        ),
     )
-    loops: dict[str, Loop] = {"reconcile": reconcile}
+    loops: dict[str, Loop] = {"reconcile": reconcile, "activity": activity}
     loops |= {f"download-{n}": loop for n, loop in enumerate(pull_loops)}
     if not db.is_sqlite:
         loops["events-listen"] = Listener(
             asyncpg_dsn(db.url), node, bus, fetch=events.by_nid, on_event=deliveries.wake
         )
     return services, loops | function_loops
+
+
+def _activity(settings: Settings, db: Database, node: str, operations: Operations) -> Activity:
+    bounds = Bounds(
+        keep=settings.activity_keep,
+        retention=settings.activity_retention_hours * 3600.0,
+        rows=settings.activity_rows,
+        interval=settings.activity_flush_interval,
+        alerts=Rules(
+            down_after=settings.alert_down_cycles,
+            queue_limits={"pulls": 100, "deliveries": 1000},
+        ),
+    )
+    return Activity(db, node, operations, bounds)
 
 
 def _chains(
@@ -212,13 +252,20 @@ def _chains(
         task_model=settings.task_model,
         embed_model=settings.embed_model,
     )
-    executor = Executor(llm, HookTools(hooks), max_steps=settings.chain_step_limit)
+    executor = Executor(
+        llm, HookTools(hooks), max_steps=settings.chain_step_limit, watch=ChainWatch()
+    )
     chains = ChainService(db)
     return chains, ChainRunner(executor, chains)
 
 
 def _functions(
-    settings: Settings, db: Database, deliveries: Deliveries, builtins: Builtins, node: str
+    settings: Settings,
+    db: Database,
+    deliveries: Deliveries,
+    builtins: Builtins,
+    node: str,
+    operations: Operations,
 ) -> tuple[FunctionService, dict[str, Loop]]:
     """The function service and one dispatch loop per configured worker."""
     limits = Limits(
@@ -236,7 +283,9 @@ def _functions(
     )
     loops: dict[str, Loop] = {}
     for n in range(settings.function_workers):
-        dispatcher = Dispatcher(db, sandbox, builtins, policy, owner=f"{node}-{n}")
+        dispatcher = Dispatcher(
+            db, sandbox, builtins, policy, owner=f"{node}-{n}", operations=operations
+        )
         loops[f"functions-{n}"] = DispatchLoop(
             dispatcher, deliveries.waker(), poll=min(1.0, settings.function_backoff)
         )

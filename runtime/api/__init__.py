@@ -1,5 +1,6 @@
 """The HTTP boundary: Litestar controllers, request and response Structs, error mapping."""
 
+from runtime.api.activity import ActivityController
 from runtime.api.affinity import BackendAffinityController, ModelAffinityController
 from runtime.api.backends import BackendController
 from runtime.api.chains import ChainController
@@ -19,6 +20,7 @@ from runtime.api.system import SystemController
 from runtime.api.tasks import ChainChatController, TaskController
 
 CONTROLLERS = [
+    ActivityController,
     BackendAffinityController,
     BackendController,
     ChainChatController,

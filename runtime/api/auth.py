@@ -9,21 +9,34 @@ from litestar.types import ASGIApp, Receive, Scope, Send
 from runtime import errors
 
 OPEN_PATHS = frozenset({"/health", "/version"})
+METRICS = "/metrics"
 UNAUTHORIZED = "unauthorized: missing or invalid API key"
 
 
-def token_guard(token: str) -> type:
-    """An ASGI middleware class that checks `X-API-Key` or `Authorization: Bearer`."""
+def token_guard(token: str, *, metrics_token: str = "") -> type:
+    """An ASGI middleware class that checks `X-API-Key` or `Authorization: Bearer`.
+
+    With no `token`, only `/metrics` is guarded (by `metrics_token`); `/metrics` also takes
+    `metrics_token` when both are set.
+    """
     expected = token.encode()
+    scraper = metrics_token.encode()
 
     class TokenMiddleware:
         def __init__(self, app: ASGIApp) -> None:
             self.app = app
 
         async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-            guarded = scope["type"] in ("http", "websocket") and scope["path"] not in OPEN_PATHS
-            if guarded and not authenticated(scope, expected):
-                raise errors.UnauthorizedError(UNAUTHORIZED)
+            path = scope["path"]
+            if scope["type"] in ("http", "websocket") and path not in OPEN_PATHS:
+                if path == METRICS and scraper:
+                    allowed = authenticated(scope, scraper) or (
+                        bool(expected) and authenticated(scope, expected)
+                    )
+                else:
+                    allowed = not expected or authenticated(scope, expected)
+                if not allowed:
+                    raise errors.UnauthorizedError(UNAUTHORIZED)
             await self.app(scope, receive, send)
 
     return TokenMiddleware

@@ -160,6 +160,18 @@ OPERATIONS: dict[str, Doc] = {
     "GET /supported": Doc("List the supported hook types"),
     "GET /health": Doc("Tell that the process is alive"),
     "GET /version": Doc("Get the version and identity of this process"),
+    "GET /metrics": Doc("Prometheus metrics of this process (text format)"),
+    "GET /system/resources": Doc("This process's CPU, memory, connections, loop lag, pools"),
+    "GET /system/services": Doc("Readiness: the database, backends, loops and sandbox", (503,)),
+    "GET /activity/requests": Doc("List recent requests, newest first", (400,)),
+    "GET /activity/requests/{request_id}": Doc("Get one request: timings, routing, attempts"),
+    "GET /activity/requests/{request_id}/state": Doc("Get the captured steps of a chain run"),
+    "GET /activity/operations": Doc("List recent background operations, newest first", (400,)),
+    "GET /activity/operations/{op}/{subject}": Doc(
+        "List the operations of one kind on one subject", (400,)
+    ),
+    "GET /activity/alerts": Doc("List what needs a person now"),
+    "GET /activity/stateful-requests": Doc("List the requests running in this process"),
     "POST /tasks": Doc("Run a chain given in the request", _LLM),
     "GET /event-triggers": Doc("List event triggers"),
     "POST /event-triggers": Doc("Create an event trigger", (*_WRITE, 404)),

@@ -1,4 +1,4 @@
-"""/health and /version: liveness and identity of this process."""
+"""/health, /version, /metrics and /system/*: liveness, identity, metrics and readiness."""
 
 from __future__ import annotations
 
@@ -7,6 +7,10 @@ from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 
 from runtime import __version__
+from runtime.activity.system import DOWN, Resources, Services, SystemProbe
+from runtime.observability import metrics
+
+PROMETHEUS = "text/plain; version=0.0.4; charset=utf-8"
 
 
 class VersionOut(msgspec.Struct):
@@ -18,7 +22,7 @@ class VersionOut(msgspec.Struct):
 
 
 class SystemController(Controller):
-    """Unauthenticated liveness and version routes."""
+    """Liveness and version (open), metrics and readiness (behind the API key when set)."""
 
     @get("/health", media_type="text/plain")
     async def health(self) -> Response[bytes]:
@@ -27,6 +31,21 @@ class SystemController(Controller):
     @get("/version")
     async def version(self, identity: NamedDependency[VersionOut]) -> VersionOut:
         return identity
+
+    @get("/metrics", media_type=PROMETHEUS)
+    async def metrics(self, system: NamedDependency[SystemProbe]) -> Response[bytes]:
+        body = metrics.exposition(multiprocess=system.multiprocess)
+        body += metrics.live(await system.gauges())
+        return Response(body, media_type=PROMETHEUS)
+
+    @get("/system/resources")
+    async def resources(self, system: NamedDependency[SystemProbe]) -> Resources:
+        return await system.resources()
+
+    @get("/system/services")
+    async def services(self, system: NamedDependency[SystemProbe]) -> Response[Services]:
+        found = await system.services()
+        return Response(found, status_code=503 if found.status == DOWN else 200)
 
 
 def identity(node_instance_id: str, tenancy: str) -> VersionOut:

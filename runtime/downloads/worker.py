@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,8 @@ from runtime.db import Database
 from runtime.downloads import store
 from runtime.downloads.progress import ProgressHub
 from runtime.downloads.types import JobStatus, Progress, PullJob
+from runtime.observability import metrics
+from runtime.observability.ops import Operations
 from runtime.providers.base import Driver
 from runtime.registry import store as registry_store
 from runtime.registry.types import Backend
@@ -51,16 +54,17 @@ class DownloadWorker:
         *,
         policy: PullPolicy,
         on_done: OnDone | None = None,
-        clock: Clock = lambda: datetime.now(UTC),
+        operations: Operations | None = None,
     ) -> None:
         self._db = db
         self._drivers = drivers
         self._hub = hub
         self._policy = policy
         self._on_done = on_done
-        self._clock = clock
+        self._clock: Clock = lambda: datetime.now(UTC)
         self.owner = uuid.uuid4().hex[:16]
         self._running: dict[str, asyncio.Future[None]] = {}
+        self._ops = operations or Operations()
 
     async def run_once(self) -> bool:
         """Claim and run one due job; False when none was due."""
@@ -73,7 +77,7 @@ class DownloadWorker:
             return False
         if backend is None:
             return True  # the backend was deleted; its jobs went with it
-        pull = asyncio.ensure_future(self._pull(job, self._drivers(backend)))
+        pull = asyncio.ensure_future(self._pull(job, self._drivers(backend), backend.name))
         self._running[job.id] = pull
         try:
             await pull
@@ -99,37 +103,57 @@ class DownloadWorker:
         async with self._db.transaction() as session:
             await store.settle(session, job, JobStatus.QUEUED, "", self._clock())
 
-    async def _pull(self, job: PullJob, driver: Driver) -> None:
+    async def _pull(self, job: PullJob, driver: Driver, backend: str) -> None:
+        """One pull, recorded as a `pull` operation on `model@backend` and in the metrics."""
+        started = time.perf_counter()
+        subject = f"{job.model}@{backend}"
+        try:
+            pulled = await self._pulling(job, driver)
+        except errors.Error as exc:
+            await self._settle_failure(job, exc)
+            seconds = time.perf_counter() - started
+            self._ops.record(
+                "pull", subject, ok=False, seconds=seconds, error=exc.message, attempt=job.attempts
+            )
+            metrics.child(metrics.pulls, "failed").inc()
+            return
+        if pulled is None:
+            metrics.child(metrics.pulls, "cancelled").inc()
+            return
+        seconds = time.perf_counter() - started
+        self._ops.record("pull", subject, ok=True, seconds=seconds, bytes=pulled)
+        metrics.child(metrics.pulls, "done").inc()
+        metrics.child(metrics.pulled_bytes, backend).inc(pulled)
+
+    async def _pulling(self, job: PullJob, driver: Driver) -> int | None:
+        """Pull to the end (the bytes pulled), or None when the job was cancelled meanwhile."""
         report = Progress(status="queued", model=job.model, base_url=job.base_url)
         # progress reaches the database (and so /queue on every replica) at least each second
         renew_every = min(self._policy.lease.total_seconds() / 3, 1.0)
         last_renew = asyncio.get_running_loop().time()
-        try:
-            async for step in driver.pull(job.model):
-                report = Progress(
-                    status=step.status,
-                    model=job.model,
-                    base_url=job.base_url,
-                    digest=step.digest,
-                    total=step.total,
-                    completed=step.completed,
-                )
-                self._hub.publish(report)
-                now = asyncio.get_running_loop().time()
-                if now - last_renew >= renew_every:
-                    last_renew = now
-                    if not await self._renew(job, report):
-                        log.info("pull of %s on %s was cancelled", job.model, job.base_url)
-                        return
-        except errors.Error as exc:
-            await self._settle_failure(job, exc)
-            return
+        async for step in driver.pull(job.model):
+            report = Progress(
+                status=step.status,
+                model=job.model,
+                base_url=job.base_url,
+                digest=step.digest,
+                total=step.total,
+                completed=step.completed,
+            )
+            self._hub.publish(report)
+            now = asyncio.get_running_loop().time()
+            if now - last_renew >= renew_every:
+                last_renew = now
+                if not await self._renew(job, report):
+                    log.info("pull of %s on %s was cancelled", job.model, job.base_url)
+                    return None
         if self._on_done is not None:  # routable before the job is reported done
             await self._on_done(job.backend_id, True)  # noqa: FBT003
         async with self._db.transaction() as session:
             await store.finish(session, job)
         self._hub.publish(Progress(status="success", model=job.model, base_url=job.base_url))
         log.info("pulled %s onto %s", job.model, job.base_url)
+        return report.completed or report.total
 
     async def _renew(self, job: PullJob, report: Progress) -> bool:
         async with self._db.transaction() as session:

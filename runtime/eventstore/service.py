@@ -18,6 +18,7 @@ from runtime.eventstore.batch import Follower, Item, Stored
 from runtime.eventstore.partitions import Partitions
 from runtime.eventstore.stream import EventBus
 from runtime.eventstore.types import Event, NewEvent, TimeRange
+from runtime.observability import metrics
 
 WINDOW = timedelta(minutes=10)
 MAX_LIMIT = 1000
@@ -99,6 +100,7 @@ class EventService:
             await self._partitions.ensure([item.event.created_at])  # its day's partition
         stored = await self._group.run(item)
         if stored.event is not None:
+            metrics.child(metrics.events_appended, "ingest" if item.raw else "direct").inc()
             self._bus.publish(stored.event)
             for follower in self._followers:
                 follower.committed(stored.event)

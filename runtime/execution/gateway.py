@@ -13,6 +13,8 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import TypeVar, cast
 
 from runtime import errors
+from runtime.execution.observed import Attempt, usage
+from runtime.observability import metrics, tracing
 from runtime.providers import Chat, Driver
 from runtime.providers.messages import Embedded
 from runtime.registry.types import Backend
@@ -46,11 +48,12 @@ class ChatGateway:
         self, model: str, need: Capability, *, provider: str | None = None, min_context: int = 0
     ) -> list[Route]:
         """The routes for `model`, best first; raises why when there is none."""
-        return await self._resolver.routes(
-            RouteRequest(
-                model=model, needs=frozenset({need}), provider=provider, min_context=min_context
+        with tracing.span("routing", **{"gen_ai.request.model": model, "need": need.value}):
+            return await self._resolver.routes(
+                RouteRequest(
+                    model=model, needs=frozenset({need}), provider=provider, min_context=min_context
+                )
             )
-        )
 
     async def _chat_routes(self, request: ChatRequest, provider: str | None) -> list[Route]:
         # a chat-capable model streams: `canStream` is declared, never required
@@ -66,10 +69,12 @@ class ChatGateway:
     ) -> Completion | bytes:
         """The whole answer; raises the last error when every attempt failed."""
         routes = await self._chat_routes(request, provider)
-        return await self.first_success(
+        answer: Completion | bytes = await self.first_success(
             routes,
             lambda driver, route: driver.chat(Chat(request=request, body=body, model=route.model)),
         )
+        usage(answer)
+        return answer
 
     async def embed(
         self,
@@ -100,8 +105,10 @@ class ChatGateway:
         for route in routes:
             backend = route.backend.id
             self._health.started(backend)
+            attempt = Attempt(route, failover=failure is not None)
             try:
-                answer = await call(self._drivers(route.backend), route)
+                with attempt, attempt.span():
+                    answer = await call(self._drivers(route.backend), route)
             except errors.Error as exc:
                 if not exc.retryable:
                     raise
@@ -144,26 +151,27 @@ class ChatGateway:
         for route in routes:
             backend = route.backend.id
             self._health.started(backend)
-            sent = False
+            attempt = Attempt(route, failover=failure is not None)
             try:
-                chat = Chat(request=request, body=body, model=route.model)
-                opened = self._drivers(route.backend).stream_chat(chat)
-                async with contextlib.aclosing(cast(Stream, opened)) as chunks:
-                    async for chunk in chunks:
-                        sent = True
-                        yield chunk
+                with attempt:
+                    chat = Chat(request=request, body=body, model=route.model)
+                    opened = self._drivers(route.backend).stream_chat(chat)
+                    async with contextlib.aclosing(cast(Stream, opened)) as chunks:
+                        async for chunk in chunks:
+                            attempt.item(chunk)
+                            yield chunk
             except errors.Error as exc:
-                if not sent and exc.retryable:
+                if not attempt.sent and exc.retryable:
                     failure = self._failed(route, exc)
                     continue
-                if not sent:
+                if not attempt.sent:
                     raise
                 if exc.retryable:
                     self._failed(route, exc)
                 yield error_event(exc)
                 return
             except Exception as exc:
-                if not sent:
+                if not attempt.sent:
                     raise
                 log.exception("stream of %s on %s broke off", route.model, route.backend.name)
                 yield error_event(exc)
@@ -178,6 +186,7 @@ class ChatGateway:
 
     def _failed(self, route: Route, exc: errors.Error) -> errors.Error:
         cooldown = self._health.failed(route.backend.id)
+        metrics.child(metrics.cooldowns, route.backend.name).inc()
         log.warning(
             "chat on %s (%s) failed, cooling down %.0fs: %s",
             route.backend.name,

@@ -26,6 +26,8 @@ from runtime.eventstore import Event
 from runtime.functions import jobs
 from runtime.functions.builtins import Builtins
 from runtime.functions.types import Job, Run
+from runtime.observability import metrics, tracing
+from runtime.observability.ops import Operations
 from runtime.sandbox import Outcome, RunStatus, Sandbox
 
 log = logging.getLogger(__name__)
@@ -62,7 +64,7 @@ class Deliveries:
 
     def __init__(self, *, max_depth: int, clock: Callable[[], datetime]) -> None:
         self._max_depth = max_depth
-        self._clock = clock
+        self._clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         self._wakers: list[asyncio.Event] = []
         self._with_jobs: set[int] = set()  # nids of events whose transaction wrote jobs
 
@@ -132,14 +134,15 @@ class Dispatcher:
         policy: RunPolicy,
         *,
         owner: str,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        operations: Operations | None = None,
     ) -> None:
         self._db = db
+        self._ops = operations or Operations()
         self._sandbox = sandbox
         self._builtins = builtins
         self._policy = policy
         self._owner = owner
-        self._clock = clock
+        self._clock: Callable[[], datetime] = lambda: datetime.now(UTC)
         # the lease outlives the longest run, so a live worker never loses its job
         self._lease = timedelta(seconds=sandbox.longest + 5)
 
@@ -153,7 +156,12 @@ class Dispatcher:
         started = self._clock()
         try:
             host = self._builtins.bound(depth=job.depth, delivery=delivery_key(job))
-            outcome = await self._sandbox.run(script, job.function_name, job.event, host)
+            with tracing.span(
+                "function run", **{"function.name": job.function_name, "attempt": job.attempts}
+            ) as opened:
+                outcome = await self._sandbox.run(script, job.function_name, job.event, host)
+                if outcome.status is not RunStatus.SUCCEEDED:
+                    tracing.failed(opened, outcome.status.value)
         except asyncio.CancelledError:
             async with self._db.transaction() as session:
                 await asyncio.shield(jobs.release(session, job, self._owner))
@@ -184,6 +192,7 @@ class Dispatcher:
                 await jobs.retry_later(session, job, self._owner, when)
             else:
                 await jobs.finish(session, job, self._owner)
+        self._account(job, outcome, again=again)
         if outcome.status is not RunStatus.SUCCEEDED:
             log.info(
                 "function %r (trigger %r) attempt %d: %s: %s",
@@ -193,6 +202,26 @@ class Dispatcher:
                 outcome.status.value,
                 outcome.error.splitlines()[0] if outcome.error else "",
             )
+
+    def _account(self, job: Job, outcome: Outcome, *, again: bool) -> None:
+        """The run in the metrics and as a `function` operation (its status in the detail)."""
+        status = outcome.status.value
+        seconds = outcome.duration_ms / 1000
+        metrics.child(metrics.function_runs, job.function_name, status).inc()
+        metrics.child(metrics.function_duration, job.function_name).observe(seconds)
+        ok = outcome.status is RunStatus.SUCCEEDED
+        delivery = "delivered" if ok else ("retry" if again else "gave_up")
+        metrics.child(metrics.deliveries, delivery).inc()
+        self._ops.record(
+            "function",
+            job.function_name,
+            ok=ok,
+            seconds=seconds,
+            error=(outcome.error.splitlines()[0] if outcome.error else status) if not ok else "",
+            status=status,
+            trigger=job.trigger_name,
+            attempt=job.attempts,
+        )
 
 
 class DispatchLoop:

@@ -53,6 +53,7 @@ class FunctionService:
     ) -> None:
         self._db = db
         self._sandbox = sandbox
+        self.sandbox = sandbox  # read by the system probe
         self._max_rows = max_rows
         self._clock = clock
         self._wake = wake

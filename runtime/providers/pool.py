@@ -112,6 +112,17 @@ class Pool:
         self._idle_seconds = idle_seconds
         self._next_sweep = time.monotonic() + idle_seconds
 
+    def stats(self) -> dict[str, dict[str, int]]:
+        """Per host (`scheme://host:port`): connections open, idle, and requests waiting."""
+        return {
+            f"{scheme}://{host}:{port}": {
+                "open": slot.open,
+                "idle": len(slot.idle),
+                "waiting": len(slot.waiters),
+            }
+            for (scheme, host, port), slot in self._hosts.items()
+        }
+
     async def acquire(
         self, key: Key, pool_timeout: float | None, connect_timeout: float | None
     ) -> tuple[bool, Connection]:

@@ -54,6 +54,10 @@ class LeanTransport(httpx.AsyncBaseTransport):
         self._tls = tls or ssl.create_default_context()
         self._policy = policy or OutboundPolicy()
 
+    def stats(self) -> dict[str, dict[str, int]]:
+        """The connection pool per backend host (see `Pool.stats`)."""
+        return self._pool.stats()
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
         port = url.port or (443 if url.scheme == "https" else 80)

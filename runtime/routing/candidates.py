@@ -45,3 +45,27 @@ def candidates(snapshot: Snapshot, request: RouteRequest) -> list[Route]:
                 )
             )
     return found
+
+
+def passed_over(
+    snapshot: Snapshot, request: RouteRequest, found: list[Route]
+) -> list[tuple[str, str]]:
+    """Why each backend without a route in `found` offers none (for the activity record)."""
+    chosen = {route.backend.id for route in found}
+    wanted = canonical(request.model)
+    reasons = []
+    for state in snapshot.backends.values():
+        if state.backend.id in chosen:
+            continue
+        if state.error:
+            why = f"unusable: {state.error}"
+        elif not state.groups:
+            why = "in no group"
+        elif request.provider and state.backend.type != request.provider:
+            why = f"not a {request.provider} backend"
+        elif not any(canonical(p.served.name) == wanted for p in state.pulled):
+            why = "does not serve the model (or shares no group with it)"
+        else:
+            why = "its model lacks a needed capability or context length"
+        reasons.append((state.backend.name, why))
+    return reasons

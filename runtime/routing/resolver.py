@@ -9,7 +9,8 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable
 
-from runtime.routing.candidates import candidates
+from runtime.observability.record import current
+from runtime.routing.candidates import candidates, passed_over
 from runtime.routing.health import Health
 from runtime.routing.policy import order
 from runtime.routing.refusal import refusal
@@ -40,15 +41,31 @@ class Resolver:
         self._recheck = recheck or self._from_snapshot
 
     async def routes(self, request: RouteRequest) -> list[Route]:
-        """At most MAX_ATTEMPTS routes, best first; an error naming the cause when none."""
+        """At most MAX_ATTEMPTS routes, best first; an error naming the cause when none.
+
+        Within a request, its activity record learns why each other backend was passed over.
+        """
         found = candidates(self._holder.current, request)
         if not found:
             facts = await self._recheck(request.model)
             found = candidates(self._holder.current, request)
             if not found:
+                self._note(request, found, [])
                 raise refusal(request, facts)
         ordered = order(found, self.health.in_flight, self.health.cooling, self._rng)
+        self._note(request, found, ordered[MAX_ATTEMPTS:])
         return ordered[:MAX_ATTEMPTS]
+
+    def _note(self, request: RouteRequest, found: list[Route], untried: list[Route]) -> None:
+        """Tell the request's activity record why the other backends were passed over."""
+        record = current.get()
+        if record is None:
+            return
+        record.skipped = passed_over(self._holder.current, request, found)
+        record.skipped += [
+            (route.backend.name, "not tried: a request tries at most two backends")
+            for route in untried
+        ]
 
     def offers(self) -> list[Offer]:
         """The models that can be served now (see `state.catalog`)."""

@@ -78,6 +78,10 @@ class Sandbox:
         """The longest a run can take in seconds: start a worker, run, overrun by the grace."""
         return self._spawn_timeout + self.limits.timeout + self._grace
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def pids(self) -> list[int]:
         """The process ids of the live workers."""
         return sorted(w.process.pid for w in self._workers if w.alive)

@@ -15,6 +15,7 @@ from runtime import errors
 from runtime.affinity import store as affinity_store
 from runtime.background import wait_any
 from runtime.db import Database
+from runtime.observability import metrics
 from runtime.registry import store as registry_store
 from runtime.state.observe import Observer
 from runtime.state.reconcile import plan
@@ -45,12 +46,36 @@ class ReconcileLoop:
         self._interval = interval
         self._prune = prune
         self._wake = asyncio.Event()
+        self._ops = observer.operations
 
     def trigger(self) -> None:
         """Run a cycle as soon as possible (after a registry change)."""
         self._wake.set()
 
     async def run_once(self) -> Snapshot:
+        """One cycle, recorded as a `reconcile` operation and in the cycle metrics."""
+        started = time.perf_counter()
+        try:
+            snapshot = await self._cycle()
+        except Exception as exc:
+            seconds = time.perf_counter() - started
+            self._ops.record("reconcile", "cycle", ok=False, seconds=seconds, error=str(exc))
+            metrics.reconcile_duration.observe(seconds)
+            raise
+        seconds = time.perf_counter() - started
+        metrics.reconcile_duration.observe(seconds)
+        failing = sum(1 for state in snapshot.backends.values() if state.error)
+        self._ops.record(
+            "reconcile",
+            "cycle",
+            ok=True,
+            seconds=seconds,
+            backends=len(snapshot.backends),
+            unusable=failing,
+        )
+        return snapshot
+
+    async def _cycle(self) -> Snapshot:
         await self._observer.driver.refresh_keys()
         async with self._db.transaction() as session:
             declared = [
@@ -92,9 +117,19 @@ class ReconcileLoop:
         return snapshot
 
     def _warn(self, states: dict[str, BackendState]) -> None:
-        """Log each backend's problem once, when it first shows or changes."""
+        """Log each backend's problem once, when it first shows or changes; record each cycle's.
+
+        An `observe` operation is recorded for every failed observation and for the first good
+        one after a failure (so the alert rules see a streak end), not for every good one.
+        """
         for backend_id, state in states.items():
             before = self._holder.backend(backend_id)
+            name = state.backend.name
+            if state.error:
+                metrics.child(metrics.reconcile_errors, name).inc()
+                self._ops.record("observe", name, ok=False, error=state.error)
+            elif before is None or before.error:
+                self._ops.record("observe", name, ok=True)
             if state.error and (before is None or before.error != state.error):
                 log.warning(
                     "backend %s (%s, %s) is unusable: %s",

@@ -12,6 +12,7 @@ import asyncio
 import msgspec
 
 from runtime import errors
+from runtime.observability.ops import Operations
 from runtime.providers.base import Driver
 from runtime.providers.messages import Capabilities, ServedModel
 from runtime.registry.types import Backend
@@ -24,8 +25,11 @@ _DESCRIBE_CONCURRENCY = 32
 class Observer:
     """Observes backends and remembers model descriptions."""
 
-    def __init__(self, drivers: Drivers, *, timeout: float) -> None:
+    def __init__(
+        self, drivers: Drivers, *, timeout: float, operations: Operations | None = None
+    ) -> None:
         self.driver = drivers
+        self.operations = operations or Operations()  # where cycles and observations are told
         self._timeout = timeout
         self._described: dict[tuple[str, str], asyncio.Future[Capabilities | None]] = {}
         self._describing = asyncio.Semaphore(_DESCRIBE_CONCURRENCY)

@@ -18,7 +18,7 @@ from runtime.taskengine.chat import OpenAIChatRequest, ToolSpec
 from runtime.taskengine.compose import ComposeError, compose
 from runtime.taskengine.datatypes import DataType, convert_input, parse_data_type, to_json_text
 from runtime.taskengine.gofmt import go_value
-from runtime.taskengine.handlers import HANDLERS, Outcome, TaskContext
+from runtime.taskengine.handlers import HANDLERS, Handler, Outcome, TaskContext
 from runtime.taskengine.handlers.base import DeltaSink
 from runtime.taskengine.ports import Llm, Tools
 from runtime.taskengine.schema import (
@@ -37,6 +37,7 @@ from runtime.taskengine.types import (
     RunResult,
     StepError,
     StepLimitError,
+    StepWatch,
     domain_cause,
 )
 from runtime.taskengine.validate import validate_chain
@@ -64,7 +65,9 @@ class Executor:
         max_steps: int = DEFAULT_MAX_STEPS,
         clock: Callable[[], datetime] = _utc_now,
         on_print: Callable[[str], None] = _log_print,
+        watch: StepWatch | None = None,
     ) -> None:
+        self.watch = watch
         self.llm = llm
         self.tools = tools
         self.max_steps = max_steps
@@ -125,6 +128,8 @@ class _Run:
         return ChainError(message, task_id=task.id, state=self.state, cause=cause)
 
     async def execute(self) -> RunResult:
+        if self.executor.watch is not None:
+            self.executor.watch.run_started(self.chain.id, self.state)
         task = self.chain.tasks[0]
         for _ in range(self.executor.max_steps):
             outcome, error, cause = await self._attempts(task)
@@ -224,18 +229,29 @@ class _Run:
             outcome: Outcome | None = None
             try:
                 async with asyncio.timeout(timeout):
-                    outcome = await handler(self._context(task), value, data_type)
+                    outcome = await self._step(task, handler, value, data_type)
             except TimeoutError as exc:
                 error, cause = f"task {task.id}: timed out after {task.timeout}", exc
             except Exception as exc:  # noqa: BLE001 - a failing handler is a failed attempt
                 error, cause = f"task {task.id}: {exc}", exc
             self._record(task, (value, data_type, label), outcome, error, started)
+            if self.executor.watch is not None:
+                self.executor.watch.step_ended(task.handler, ok=outcome is not None)
             if outcome is not None:
                 return self._compose(task, outcome), "", None
             found = domain_cause(cause)
             if found is not None and not found.retryable:
                 break
         return None, error, cause
+
+    async def _step(
+        self, task: TaskDefinition, handler: Handler, value: Any, data_type: DataType
+    ) -> Outcome:
+        watch = self.executor.watch
+        if watch is None:
+            return await handler(self._context(task), value, data_type)
+        with watch.step(task.handler, task.id):
+            return await handler(self._context(task), value, data_type)
 
     def _compose(self, task: TaskDefinition, outcome: Outcome) -> Outcome:
         if task.compose is None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
 
 import msgspec
 
@@ -72,3 +73,13 @@ class ChainError(errors.Error):
 
 class StepLimitError(ChainError):
     """The chain ran more steps than the executor allows (a cycle, usually)."""
+
+
+class StepWatch(Protocol):
+    """What a run tells its observer: the chain and its live state, and each step."""
+
+    def run_started(self, chain_id: str, state: list[CapturedStateUnit]) -> None: ...
+
+    def step(self, handler: str, task_id: str) -> AbstractContextManager[Any]: ...
+
+    def step_ended(self, handler: str, *, ok: bool) -> None: ...

@@ -1,6 +1,7 @@
 """Every table module, imported so that one metadata holds the whole schema."""
 
 from runtime.db.tables import (
+    activity,
     affinity,
     chains,
     downloads,
@@ -12,6 +13,7 @@ from runtime.db.tables import (
 )
 
 __all__ = [
+    "activity",
     "affinity",
     "chains",
     "downloads",

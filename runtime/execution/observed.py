@@ -1,0 +1,129 @@
+"""What the gateway tells observability: each backend attempt, first items, token usage.
+
+An `Attempt` lands in the request's activity record (when there is one), the backend metrics
+and a span; `usage` reads the token counts of an answer (typed, or an OpenAI body relayed as
+bytes) into the record and the token counters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from contextlib import AbstractContextManager
+from typing import Any
+
+import msgspec
+
+from runtime import errors
+from runtime.observability import metrics, tracing
+from runtime.observability.record import current
+from runtime.routing import Route
+from runtime.wire.openai import Chunk, Completion, Usage
+from runtime.wire.sse import StreamItem
+
+
+class Attempt:
+    """One try of a request on one route."""
+
+    __slots__ = ("_backend", "_model", "_opened", "_span", "_started", "sent")
+
+    def __init__(self, route: Route, *, failover: bool) -> None:
+        self._backend = route.backend.name
+        self._model = route.model
+        record = current.get()
+        self._opened = record.attempt(self._backend, self._model) if record is not None else None
+        self._started = time.perf_counter()
+        self.sent = False  # a streamed item reached the client
+        self._span = tracing.start(
+            "backend attempt",
+            **{"runtime.backend": self._backend, "gen_ai.request.model": self._model},
+        )
+        if failover:
+            metrics.child(metrics.failovers, self._model).inc()
+
+    def __enter__(self) -> Attempt:
+        return self
+
+    def __exit__(self, _type: object, exc: BaseException | None, _tb: object) -> None:
+        self.ended(exc)
+
+    def span(self) -> AbstractContextManager[Any]:
+        """The attempt's span as the current one (for a whole answer awaited in one place)."""
+        return tracing.current(self._span)
+
+    def item(self, chunk: StreamItem) -> None:
+        """A streamed item is about to go out: the first sets the time to first token."""
+        if self.sent:
+            usage(chunk)
+            return
+        self.sent = True
+        record = current.get()
+        if record is not None:
+            record.first_item()
+            since = record.first_token
+        else:
+            since = time.perf_counter() - self._started
+        metrics.child(metrics.first_token, self._backend, self._model).observe(since)
+
+    def ended(self, exc: BaseException | None) -> None:
+        if exc is None:
+            outcome, message = "ok", ""
+        elif isinstance(exc, errors.Error):
+            outcome, message = ("failed" if exc.retryable else "error"), exc.message
+        elif isinstance(exc, Exception):
+            outcome, message = "error", str(exc) or type(exc).__name__
+        else:
+            outcome = "cancelled"
+            message = "cancelled" if isinstance(exc, asyncio.CancelledError) else type(exc).__name__
+        seconds = time.perf_counter() - self._started
+        metrics.child(metrics.backend_requests, self._backend, self._model, outcome).inc()
+        metrics.child(metrics.backend_duration, self._backend, self._model).observe(seconds)
+        if self._opened is not None:
+            self._opened.close(outcome, message)
+        tracing.end(self._span, message if outcome != "ok" else "")
+
+
+class _WithUsage(msgspec.Struct):
+    usage: Usage | None = None
+
+
+_usage_of = msgspec.json.Decoder(_WithUsage)
+
+
+def usage(answer: Completion | StreamItem) -> None:
+    """Count the answer's reported tokens (nothing when it reports none)."""
+    found: Usage | None
+    if isinstance(answer, Completion | Chunk):
+        found = answer.usage
+    elif answer[:1] == b"{":
+        try:
+            found = _usage_of.decode(answer).usage
+        except msgspec.DecodeError:
+            return
+    else:
+        return
+    if found is None:
+        return
+    record = current.get()
+    if record is None:
+        return
+    record.tokens_in += found.prompt_tokens
+    record.tokens_out += found.completion_tokens
+    metrics.child(metrics.tokens, record.backend, record.model, "in").inc(found.prompt_tokens)
+    metrics.child(metrics.tokens, record.backend, record.model, "out").inc(found.completion_tokens)
+
+
+class ChainWatch:
+    """A chain run seen from outside: its live state in the request's record, a span a step."""
+
+    def run_started(self, chain_id: str, state: list[Any]) -> None:
+        record = current.get()
+        if record is not None:
+            record.chain = chain_id
+            record.steps = state  # the run's own list: complete when the request ends
+
+    def step(self, handler: str, task_id: str) -> AbstractContextManager[Any]:
+        return tracing.span("chain step", **{"runtime.handler": handler, "runtime.task": task_id})
+
+    def step_ended(self, handler: str, *, ok: bool) -> None:
+        metrics.child(metrics.chain_steps, handler, "ok" if ok else "error").inc()

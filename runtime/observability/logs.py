@@ -1,0 +1,83 @@
+"""Log set-up: text lines (default) or JSON lines, written by a thread off the event loop.
+
+A handler writing to a slow stderr pipe would stall the loop; records go through a queue to a
+listener thread instead. The access log (`runtime.access`) passes its fields as `fields`, which
+the JSON format puts as keys and the text format shows in its message.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import queue
+import sys
+import time
+from typing import Any, Literal
+
+import msgspec
+
+LogFormat = Literal["text", "json"]
+TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_encoder = msgspec.json.Encoder()
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per record: time, level, logger, message, and the record's fields."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line: dict[str, Any] = {
+            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+            + f".{int(record.msecs):03d}Z",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        fields = getattr(record, "fields", None)
+        if isinstance(fields, dict):
+            line.update(fields)
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        elif record.exc_text:
+            line["exception"] = record.exc_text
+        return _encoder.encode(line).decode()
+
+
+# libraries whose DEBUG lines carry SQL parameters or URLs (secrets among them), or one line
+# per backend request: never below WARNING
+QUIET = ("aiosqlite", "httpx", "httpcore", "asyncio")
+
+
+def quiet_libraries() -> None:
+    for name in QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def formatter(fmt: LogFormat) -> logging.Formatter:
+    return JsonFormatter() if fmt == "json" else logging.Formatter(TEXT)
+
+
+def configure(level: str, fmt: LogFormat) -> logging.handlers.QueueListener:
+    """Route every log record through a queue to a writer thread; the caller stops it."""
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    writer = logging.StreamHandler(sys.stderr)
+    writer.setFormatter(formatter(fmt))
+    listener = logging.handlers.QueueListener(records, writer, respect_handler_level=False)
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.addHandler(_Enqueue(records))
+    root.setLevel(level)
+    listener.start()
+    return listener
+
+
+class _Enqueue(logging.handlers.QueueHandler):
+    """Keeps the record's own fields and traceback for the writer's formatter."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.msg = record.getMessage()
+        record.args = None
+        record.exc_info = None
+        return record
