@@ -6,6 +6,7 @@ The schema comes from the Alembic migrations; tables are emptied before each tes
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -30,6 +31,47 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default="sqlite",
         help="database for the suite; postgres uses RUNTIME_TEST_POSTGRES_URL or starts a cluster",
     )
+
+
+# every credential the suite hands the server; none may ever reach a log line
+SECRETS = (
+    "s3cret",
+    "sk-test-0123456789abcdef",
+    "sk-other-key-999999999999",
+    "gk-secret",
+    "gk-the-real-secret",
+    "observe-s3cret-token",
+)
+
+
+class _Everything(logging.Handler):
+    """Keeps the text of every record the whole run logs (tracebacks included)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.NOTSET)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            self.lines.append(self.format(record))
+        except Exception:  # noqa: BLE001 - a record that cannot be formatted holds no text
+            self.lines.append(repr(record.msg))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secret_is_ever_logged() -> Iterator[None]:
+    """The whole run logs at INFO (access lines included); at the end, no secret is in it."""
+    root = logging.getLogger()
+    everything = _Everything()
+    root.addHandler(everything)
+    level = root.level
+    root.setLevel(logging.INFO)
+    yield
+    root.setLevel(level)
+    root.removeHandler(everything)
+    text = "\n".join(everything.lines)
+    leaked = [secret for secret in SECRETS if secret in text]
+    assert leaked == [], f"secrets in the log of this run: {leaked}"
 
 
 @pytest.fixture(scope="session")

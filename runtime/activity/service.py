@@ -76,6 +76,7 @@ class Activity:
         self._running: dict[int, RequestRecord] = {}
         self._lock = asyncio.Lock()
         self._pruned = 0.0
+        self._written = 0  # records stored since the last prune
 
     # the request path: two dict/deque operations
     def started(self, record: RequestRecord) -> None:
@@ -97,7 +98,9 @@ class Activity:
             await wait_any(stop, seconds=self._interval)
             try:
                 await self.flush()
-                if self._clock() - self._pruned >= PRUNE_EVERY:
+                # often enough that the tables never hold much more than their bound
+                due = self._written >= max(self._rows // 10, 1)
+                if due or self._clock() - self._pruned >= PRUNE_EVERY:
                     await self.prune()
             except errors.Error as exc:
                 log.warning("activity records not stored yet: %s", exc.message)
@@ -115,13 +118,14 @@ class Activity:
                 async with self._db.transaction() as session:
                     await store.add_requests(session, [self._request_row(r) for r in taken])
                     await store.add_operations(session, [self._operation_row(o) for o in ops])
+                self._written += len(taken) + len(ops)
             except errors.Error:
                 self._unsaved.extendleft(reversed(taken[-self._keep :]))
                 self.operations.unsaved.extendleft(reversed(ops))
                 raise
 
     async def prune(self) -> int:
-        self._pruned = self._clock()
+        self._pruned, self._written = self._clock(), 0
         older_than = datetime.now(UTC) - timedelta(seconds=self._retention)
         async with self._db.transaction() as session:
             return await store.prune(session, older_than=older_than, keep=self._rows)

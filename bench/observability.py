@@ -1,0 +1,130 @@
+"""What observability costs: server CPU per /v1/chat/completions request, with it vs without.
+
+Run by hand: `python bench/observability.py [seconds-per-run] [baseline-rev]`. Three servers,
+each `runtime-api serve` pinned to core 0 in turn, proxy to one fast fake backend (core 1):
+- `baseline`: the tree at `baseline-rev` (default: the commit before observability landed),
+  checked out into a temporary git worktree: no request ids, access log, metrics or spans;
+- `log off`: this tree with `RUNTIME_LOG_LEVEL=WARNING` (metrics, activity, spans off);
+- `log on`: this tree at INFO, one access line per request (to a file).
+Runs alternate (baseline, off, on, twice) so drift hits all alike; it prints CPU ms per request
+and the added CPU against the baseline. Then it counts the activity rows kept in the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from loadgen import post, run
+from proxy import HERE, cpu_seconds, free_port, pinned, register, wait_port
+
+BASELINE = "cce5b1b"  # main before the observability commit
+ROWS = 5000  # RUNTIME_ACTIVITY_ROWS for the servers of this tree
+
+
+def server(root: Path, port: int, tmp: str, name: str, level: str) -> subprocess.Popen[bytes]:
+    env = os.environ | {
+        "DATABASE_URL": f"sqlite:///{tmp}/{name}.db",
+        "RUNTIME_RECONCILE_INTERVAL": "5",
+        "RUNTIME_LOG_LEVEL": level,
+        "RUNTIME_CHAINS_DIR": "",
+        "RUNTIME_ACTIVITY_ROWS": str(ROWS),
+        "PYTHONPATH": str(root),
+    }
+    log = Path(tmp, f"{name}.log").open("wb")  # noqa: SIM115 - lives as long as the server
+    command = [sys.executable, "-m", "runtime", "serve", "--port", str(port)]
+    return subprocess.Popen(pinned(0, command), env=env, cwd=root, stderr=log, stdout=log)
+
+
+async def cpu_per_request(port: int, pid: int, seconds: float) -> tuple[float, float]:
+    body = {"model": "bench", "messages": [{"role": "user", "content": "hi"}]}
+    request = post("/v1/chat/completions", json.dumps(body).encode())
+    await run("127.0.0.1", port, request, concurrency=16, seconds=0.5)
+    before = cpu_seconds(pid)
+    result = await run("127.0.0.1", port, request, concurrency=16, seconds=seconds)
+    return (cpu_seconds(pid) - before) / max(len(result.latencies), 1), result.rps
+
+
+def main() -> None:
+    seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 5.0
+    baseline_rev = sys.argv[2] if len(sys.argv) > 2 else BASELINE
+    here = HERE.parent
+    fake_port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        old = Path(tmp, "baseline")
+        subprocess.run(
+            ["git", "-C", str(here), "worktree", "add", "--detach", str(old), baseline_rev],
+            check=True,
+            capture_output=True,
+        )
+        fake = subprocess.Popen(
+            pinned(
+                1,
+                [
+                    sys.executable, "-m", "uvicorn", "fastbackend:app", "--app-dir", str(HERE),
+                    "--port", str(fake_port), "--log-level", "error", "--no-access-log",
+                    "--lifespan", "off",
+                ],
+            )
+        )  # fmt: skip
+        kinds = {
+            "baseline": (old, "WARNING"),
+            "log off": (here, "WARNING"),
+            "log on": (here, "INFO"),
+        }
+        servers = {}
+        try:
+            wait_port(fake_port)
+            for name, (root, level) in kinds.items():
+                port = free_port()
+                servers[name] = (port, server(root, port, tmp, name.replace(" ", "_"), level))
+                wait_port(port)
+                asyncio.run(
+                    register(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{fake_port}/v1")
+                )
+            if shutil.which("taskset"):
+                os.sched_setaffinity(0, {1})
+            cpu: dict[str, list[float]] = {name: [] for name in kinds}
+            rps: dict[str, list[float]] = {name: [] for name in kinds}
+            for _ in range(2):
+                for name, (port, process) in servers.items():
+                    used, rate = asyncio.run(cpu_per_request(port, process.pid, seconds))
+                    cpu[name].append(used)
+                    rps[name].append(rate)
+            base = min(cpu["baseline"])
+            for name in kinds:
+                best = min(cpu[name])
+                print(
+                    f"{name:<10} cpu {best * 1000:7.3f} ms/request  {max(rps[name]):7.0f} req/s"
+                    f"  added {(best - base) * 1000:+.3f} ms  x{best / base:.2f} of baseline"
+                )
+            asyncio.run(asyncio.sleep(2))  # one more activity write
+            with sqlite3.connect(Path(tmp, "log_on.db")) as db:
+                (rows,) = db.execute("SELECT count(*) FROM activity_requests").fetchone()
+            print(
+                f"activity rows kept: {rows} (bound {ROWS} plus at most one tenth between prunes)"
+            )
+        finally:
+            for _, process in servers.values():
+                process.terminate()
+                process.wait()
+            fake.terminate()
+            fake.wait()
+            subprocess.run(
+                ["git", "-C", str(here), "worktree", "remove", "--force", str(old)],
+                check=False,
+                capture_output=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
