@@ -461,3 +461,25 @@ async def test_no_secret_reaches_the_log(
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert "runtime.access" in {r.name for r in caplog.records}
     assert TOKEN not in text
+
+
+async def test_a_replica_shows_the_other_replicas_requests(settings: Settings) -> None:
+    if settings.database_url.startswith("sqlite"):
+        pytest.skip("an embedded SQLite database belongs to one server process")
+    quick = fast(settings)
+    async with (
+        serve(create_app(quick), lifespan=True) as first,
+        serve(create_app(quick), lifespan=True) as second,
+        httpx.AsyncClient(base_url=first.url, timeout=10) as a,
+        httpx.AsyncClient(base_url=second.url, timeout=10) as b,
+    ):
+        answered = await a.get("/groups")
+        node_a = (await a.get("/version")).json()["nodeInstanceID"]
+
+        async def shown() -> dict[str, Any] | None:
+            found = await b.get(f"/activity/requests/{answered.headers['x-request-id']}")
+            return dict(found.json()) if found.status_code == 200 else None
+
+        found = await eventually(shown)
+    assert found["node"] == node_a
+    assert found["route"] == "/groups"
