@@ -40,3 +40,14 @@ async def routable(api: httpx.AsyncClient, backend_id: str, model: str) -> None:
         )
 
     await eventually(ready)
+
+
+async def one_backend(
+    api: httpx.AsyncClient, url: str, *, model: str = "m", name: str = "o", kind: str = "ollama"
+) -> str:
+    """A group `g` holding `model` and one backend at `url`, routable when this returns."""
+    group_id = await group(api, "g")
+    await declare_model(api, group_id, model)
+    backend_id = await backend(api, group_id, url, kind, name)
+    await routable(api, backend_id, model)
+    return backend_id

@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from runtime.app import create_app
 from runtime.config import Settings
 from runtime.observability import tracing
-from tests.api.gateway_setup import backend, declare_model, group, routable
+from tests.api.gateway_setup import backend, declare_model, group, one_backend, routable
 from tests.fakes.loopback import serve
 from tests.fakes.ollama_fake import FakeOllama
 from tests.waiting import eventually
@@ -165,9 +165,7 @@ async def test_a_stream_records_its_time_to_first_token(api: httpx.AsyncClient) 
     fake = FakeOllama()
     fake.add_model("m")
     async with serve(fake) as served:
-        g = await group(api, "g")
-        await declare_model(api, g, "m")
-        await routable(api, await backend(api, g, served.url, "ollama", "o"), "m")
+        await one_backend(api, served.url)
         body = {"model": "m", "messages": HELLO, "stream": True}
         async with api.stream("POST", "/v1/chat/completions", json=body) as response:
             assert response.status_code == 200
@@ -281,9 +279,7 @@ async def test_spans_nest_under_the_clients_trace(
     trace_id = "0af7651916cd43dd8448eb211c80319c"
     parent = "b7ad6b7169203331"
     async with serve(fake) as served:
-        g = await group(api, "g")
-        await declare_model(api, g, "m")
-        await routable(api, await backend(api, g, served.url, "ollama", "o"), "m")
+        await one_backend(api, served.url)
         spans.clear()
         answer = await api.post(
             "/v1/chat/completions",
@@ -346,10 +342,7 @@ async def test_services_report_a_killed_backend_then_its_recovery(api: httpx.Asy
     second.add_model("m")
     async with serve(second) as spare:
         async with serve(first) as served:
-            g = await group(api, "g")
-            await declare_model(api, g, "m")
-            backend_id = await backend(api, g, served.url, "ollama", "o")
-            await routable(api, backend_id, "m")
+            backend_id = await one_backend(api, served.url)
             ready = await api.get("/system/services")
             assert ready.status_code == 200
             assert ready.json()["status"] == "up", ready.json()
@@ -420,9 +413,7 @@ async def test_in_flight_requests_are_listed_while_they_run(api: httpx.AsyncClie
     fake.add_model("m")
     fake.chat.latency = 1.0
     async with serve(fake) as served:
-        g = await group(api, "g")
-        await declare_model(api, g, "m")
-        await routable(api, await backend(api, g, served.url, "ollama", "o"), "m")
+        await one_backend(api, served.url)
         slow = asyncio.ensure_future(
             api.post("/v1/chat/completions", json={"model": "m", "messages": HELLO})
         )
