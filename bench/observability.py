@@ -31,8 +31,11 @@ BASELINE = "cce5b1b"  # main before the observability commit
 ROWS = 5000  # RUNTIME_ACTIVITY_ROWS for the servers of this tree
 
 
-def server(root: Path, port: int, tmp: str, name: str, level: str) -> subprocess.Popen[bytes]:
+def server(
+    root: Path, port: int, tmp: str, name: str, level: str, flush: str
+) -> subprocess.Popen[bytes]:
     env = os.environ | {
+        "RUNTIME_ACTIVITY_FLUSH_SECONDS": flush,
         "DATABASE_URL": f"sqlite:///{tmp}/{name}.db",
         "RUNTIME_RECONCILE_INTERVAL": "5",
         "RUNTIME_LOG_LEVEL": level,
@@ -77,16 +80,18 @@ def main() -> None:
             )
         )  # fmt: skip
         kinds = {
-            "baseline": (old, "WARNING"),
-            "log off": (here, "WARNING"),
-            "log on": (here, "INFO"),
+            "baseline": (old, "WARNING", "1"),
+            "unstored": (here, "WARNING", "3600"),
+            "log off": (here, "WARNING", "1"),
+            "log on": (here, "INFO", "1"),
         }
         servers = {}
         try:
             wait_port(fake_port)
-            for name, (root, level) in kinds.items():
+            for name, (root, level, flush) in kinds.items():
                 port = free_port()
-                servers[name] = (port, server(root, port, tmp, name.replace(" ", "_"), level))
+                file = name.replace(" ", "_")
+                servers[name] = (port, server(root, port, tmp, file, level, flush))
                 wait_port(port)
                 asyncio.run(
                     register(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{fake_port}/v1")

@@ -78,7 +78,7 @@ def create_app(settings: Settings) -> Litestar:
         guard = token_guard(settings.api_token, metrics_token=settings.metrics_token)
         middleware.insert(0, DefineMiddleware(guard))
     return RuntimeApp(
-        Observer(services.activity),
+        Observer(services.activity, fields=settings.log_format == "json"),
         route_handlers=[*CONTROLLERS, docs_assets()],
         dependencies=provide(services),
         exception_handlers=exception_handlers(settings.api_token),

@@ -138,6 +138,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 "RUNTIME_ACTIVITY_RETENTION_HOURS", 24, low=1, high=24 * 366
             ),
             activity_rows=reader.integer("RUNTIME_ACTIVITY_ROWS", 100_000, low=100),
+            activity_flush_interval=reader.seconds("RUNTIME_ACTIVITY_FLUSH_SECONDS", 1.0),
             alert_down_cycles=reader.integer("RUNTIME_ALERT_DOWN_CYCLES", 3, low=1, high=1000),
             metrics_token=reader.text("RUNTIME_METRICS_TOKEN", ""),
             metrics_multiprocess=bool(reader.text("PROMETHEUS_MULTIPROC_DIR", "")),

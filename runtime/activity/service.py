@@ -201,7 +201,7 @@ class Activity:
     def _request_row(self, record: RequestRecord) -> dict[str, Any]:
         detail = record.detail()
         if record.steps is not None:
-            detail["steps"] = msgspec.to_builtins(record.steps)
+            detail["steps"] = record.steps
         return {
             "request_id": record.id,
             "node": self._node,
@@ -214,7 +214,7 @@ class Activity:
             "backend": record.backend,
             "key_prefix": record.key,
             "error": escape_nul(record.error),
-            "detail": escape_nul(detail),
+            "detail": _json(detail),
         }
 
     def _operation_row(self, entry: Operation) -> dict[str, Any]:
@@ -226,8 +226,16 @@ class Activity:
             "duration_ms": round(entry.seconds * 1000, 3),
             "outcome": entry.outcome,
             "error": escape_nul(entry.error),
-            "detail": escape_nul(msgspec.to_builtins(entry.detail)),
+            "detail": _json(entry.detail),
         }
+
+
+_encoder = msgspec.json.Encoder()
+
+
+def _json(value: Any) -> str:
+    r"""JSON text; a NUL in it is written `\u0000`, which PostgreSQL's text holds."""
+    return _encoder.encode(value).decode()
 
 
 def _iso(epoch: float) -> str:

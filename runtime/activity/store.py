@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -65,8 +66,9 @@ async def chain_state(session: AsyncSession, request_id: str) -> RequestState | 
     row = await session.scalar(query)
     if row is None:
         return None
+    detail = _detail(row.detail)
     return RequestState(
-        id=row.request_id, chain=row.detail.get("chain") or "", steps=row.detail.get("steps")
+        id=row.request_id, chain=detail.get("chain") or "", steps=detail.get("steps")
     )
 
 
@@ -117,7 +119,7 @@ async def depths(session: AsyncSession) -> dict[str, int]:
 
 
 def _request_out(row: ActivityRequestRow) -> RequestOut:
-    detail = row.detail
+    detail = _detail(row.detail)
     return RequestOut(
         id=row.request_id,
         node=row.node,
@@ -151,6 +153,11 @@ def _operation_out(row: ActivityOperationRow) -> OperationOut:
         durationMs=row.duration_ms,
         outcome=row.outcome,
         error=row.error or None,
-        detail=row.detail,
+        detail=_detail(row.detail),
         cursor=row.pk,
     )
+
+
+def _detail(text: str) -> dict[str, Any]:
+    found = msgspec.json.decode(text)
+    return found if isinstance(found, dict) else {}

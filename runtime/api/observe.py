@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -20,6 +19,7 @@ import msgspec
 
 from runtime.observability import metrics, tracing
 from runtime.observability.record import RequestRecord, current
+from runtime.wire import ids
 
 log = logging.getLogger("runtime.access")
 _SANE_ID = re.compile(rb"[A-Za-z0-9._:\-]{1,128}")
@@ -56,8 +56,9 @@ _error_body = msgspec.json.Decoder(_ErrorBody)
 class Observer:
     """The request-level observation of one application."""
 
-    def __init__(self, sink: Sink) -> None:
+    def __init__(self, sink: Sink, *, fields: bool = False) -> None:
         self._sink = sink
+        self._fields = fields  # JSON lines: each access line also carries its fields
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, app: App) -> None:
         request_id, trace_id, headers = _identity(scope)
@@ -93,7 +94,7 @@ class Observer:
             record.route = scope.get("path_template") or "unmatched"
             user = scope.get("user")
             record.key = getattr(user, "prefix", None) or ""
-            _account(record, quiet)
+            _account(record, quiet, fields=self._fields)
             if not quiet:
                 self._sink.finished(record)
 
@@ -141,7 +142,7 @@ def _identity(scope: Scope) -> tuple[str, str, dict[str, str]]:
                     headers["traceparent"] = value.decode()
         elif traced and name == b"tracestate":
             headers["tracestate"] = value.decode("latin-1")
-    return request_id or uuid.uuid4().hex, trace_id, headers
+    return request_id or ids.request_id(), trace_id, headers
 
 
 def _error_message(body: bytes) -> str:
@@ -151,38 +152,32 @@ def _error_message(body: bytes) -> str:
         return "(no error envelope)"
 
 
-def _account(record: RequestRecord, quiet: bool) -> None:  # noqa: FBT001
+def _account(record: RequestRecord, quiet: bool, *, fields: bool) -> None:  # noqa: FBT001
     status = str(record.status)
     metrics.child(metrics.http_requests, record.method, record.route, status).inc()
     metrics.child(metrics.http_duration, record.method, record.route).observe(record.duration)
     level = logging.DEBUG if quiet else logging.INFO
     if not log.isEnabledFor(level):
         return
-    fields: dict[str, Any] = {
-        "method": record.method,
-        "route": record.route,
-        "status": record.status,
-        "ms": round(record.duration * 1000, 3),
-        "requestId": record.id,
-    }
-    extra = ""
-    for name, value in (
+    ms = record.duration * 1000
+    line = f"{record.method} {record.route} {record.status} {ms:.2f}ms id={record.id}"
+    named = (
         ("traceId", record.trace_id),
         ("key", record.key),
         ("backend", record.backend),
         ("model", record.model),
-    ):
-        if value:
-            fields[name] = value
-            extra += f" {name}={value}"
-    log.log(
-        level,
-        "%s %s %d %.2fms id=%s%s",
-        record.method,
-        record.route,
-        record.status,
-        record.duration * 1000,
-        record.id,
-        extra,
-        extra={"fields": fields},
     )
+    for name, value in named:
+        if value:
+            line += f" {name}={value}"
+    # made directly: `log.log` would look up its caller's file and line, a stack walk per request
+    entry = log.makeRecord(log.name, level, __file__, 0, line, (), None)
+    if fields:
+        entry.fields = {
+            "method": record.method,
+            "route": record.route,
+            "status": record.status,
+            "ms": round(ms, 3),
+            "requestId": record.id,
+        } | {name: value for name, value in named if value}
+    log.handle(entry)

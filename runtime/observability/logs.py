@@ -7,10 +7,12 @@ the JSON format puts as keys and the text format shows in its message.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import logging.handlers
 import queue
 import sys
+import threading
 import time
 from typing import Any, Literal
 
@@ -18,6 +20,7 @@ import msgspec
 
 LogFormat = Literal["text", "json"]
 TEXT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_BATCH = 512  # records written at most in one write
 _encoder = msgspec.json.Encoder()
 
 
@@ -56,19 +59,62 @@ def formatter(fmt: LogFormat) -> logging.Formatter:
     return JsonFormatter() if fmt == "json" else logging.Formatter(TEXT)
 
 
-def configure(level: str, fmt: LogFormat) -> logging.handlers.QueueListener:
+def configure(level: str, fmt: LogFormat) -> Writer:
     """Route every log record through a queue to a writer thread; the caller stops it."""
-    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
-    writer = logging.StreamHandler(sys.stderr)
-    writer.setFormatter(formatter(fmt))
-    listener = logging.handlers.QueueListener(records, writer, respect_handler_level=False)
+    records: queue.SimpleQueue[logging.LogRecord | None] = queue.SimpleQueue()
+    writer = Writer(records, formatter(fmt))
     root = logging.getLogger()
     for handler in list(root.handlers):
         root.removeHandler(handler)
     root.addHandler(_Enqueue(records))
     root.setLevel(level)
-    listener.start()
-    return listener
+    # what no line of ours shows, and what each record would otherwise look up (the logging
+    # HOWTO's "Optimization"): thread, process and multiprocessing names
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+    writer.start()
+    return writer
+
+
+class Writer(threading.Thread):
+    """Formats queued records and writes all that are waiting in one `write` (one syscall)."""
+
+    def __init__(
+        self, records: queue.SimpleQueue[logging.LogRecord | None], fmt: logging.Formatter
+    ) -> None:
+        super().__init__(name="log-writer", daemon=True)
+        self._records = records
+        self._format = fmt
+
+    def run(self) -> None:
+        while True:
+            batch = [self._records.get()]
+            with contextlib.suppress(queue.Empty):
+                while len(batch) < _BATCH:
+                    batch.append(self._records.get_nowait())
+            lines = [self._line(record) for record in batch if record is not None]
+            if lines:
+                self._write("\n".join(lines) + "\n")
+            if None in batch:
+                return
+
+    def _line(self, record: logging.LogRecord) -> str:
+        try:
+            return self._format.format(record)
+        except Exception:  # noqa: BLE001 - a record that cannot be formatted still shows
+            return f"{record.levelname} {record.name}: {record.msg!r}"
+
+    @staticmethod
+    def _write(text: str) -> None:
+        with contextlib.suppress(OSError, ValueError):  # a closed or broken stderr
+            sys.stderr.write(text)
+            sys.stderr.flush()
+
+    def stop(self) -> None:
+        """Write what is queued, then end."""
+        self._records.put(None)
+        self.join(timeout=5)
 
 
 class _Enqueue(logging.handlers.QueueHandler):

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import BigInteger, Float, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from runtime.db.base import Base, JSONType, UTCDateTime
+from runtime.db.base import Base, UTCDateTime
 
 _SerialType = BigInteger().with_variant(Integer(), "sqlite")
 
@@ -34,7 +33,7 @@ class ActivityRequestRow(Base):
     backend: Mapped[str] = mapped_column(Text, nullable=False, default="")
     key_prefix: Mapped[str] = mapped_column(String(64), nullable=False, default="")
     error: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    detail: Mapped[Any] = mapped_column(JSONType, nullable=False)
+    detail: Mapped[str] = mapped_column(Text, nullable=False)  # JSON text (encoded by us)
 
 
 class ActivityOperationRow(Base):
@@ -54,4 +53,4 @@ class ActivityOperationRow(Base):
     duration_ms: Mapped[float] = mapped_column(Float, nullable=False)
     outcome: Mapped[str] = mapped_column(String(16), nullable=False)
     error: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    detail: Mapped[Any] = mapped_column(JSONType, nullable=False)
+    detail: Mapped[str] = mapped_column(Text, nullable=False)  # JSON text (encoded by us)

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
 
 import runtime.db.base
 
@@ -21,7 +20,6 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _SERIAL = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-_JSON = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
 
 
 def upgrade() -> None:
@@ -39,7 +37,7 @@ def upgrade() -> None:
         sa.Column("backend", sa.Text(), nullable=False),
         sa.Column("key_prefix", sa.String(length=64), nullable=False),
         sa.Column("error", sa.Text(), nullable=False),
-        sa.Column("detail", _JSON, nullable=False),
+        sa.Column("detail", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("pk", name=op.f("pk_activity_requests")),
     )
     op.create_index("ix_activity_requests_request_id", "activity_requests", ["request_id"])
@@ -54,7 +52,7 @@ def upgrade() -> None:
         sa.Column("duration_ms", sa.Float(), nullable=False),
         sa.Column("outcome", sa.String(length=16), nullable=False),
         sa.Column("error", sa.Text(), nullable=False),
-        sa.Column("detail", _JSON, nullable=False),
+        sa.Column("detail", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("pk", name=op.f("pk_activity_operations")),
     )
     op.create_index(
