@@ -64,6 +64,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     function_runs_kept: int = 1000
     trigger_depth: int = 8
     chain_step_limit: int = 64
+    # a chat turn's hold on its chat; a turn still running after this may be overtaken
+    chat_turn_lease: float = 900.0
     hook_schema_ttl: float = 30.0
     # outbound URL policy: metadata and link-local addresses are always refused
     outbound_deny_private: bool = False
@@ -119,6 +121,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             sandbox_environment={k: env[k] for k in _SANDBOX_PASSED_ON if k in env},
             trigger_depth=reader.integer("RUNTIME_TRIGGER_DEPTH", 8, low=0, high=1000),
             chain_step_limit=reader.integer("RUNTIME_CHAIN_STEP_LIMIT", 64, low=1, high=100_000),
+            chat_turn_lease=reader.seconds("RUNTIME_CHAT_TURN_LEASE", 900.0),
             chains_dir=reader.text("RUNTIME_CHAINS_DIR", "chains"),
             log_level=reader.log_level("RUNTIME_LOG_LEVEL"),
         )

@@ -15,6 +15,7 @@ from runtime.affinity import GroupService
 from runtime.api.system import VersionOut, identity
 from runtime.background import Loop
 from runtime.chainstore import ChainService
+from runtime.chats import ChatService
 from runtime.config import Settings
 from runtime.db import Database
 from runtime.downloads import DownloadService
@@ -74,6 +75,7 @@ class Services:
     chains: ChainService
     chain_runner: ChainRunner
     chain_chat: ChainChat
+    chats: ChatService
     hooks: HookService
     identity: VersionOut
 
@@ -191,6 +193,7 @@ def build_services(
         chains=chains,
         chain_runner=runner,
         chain_chat=ChainChat(runner),
+        chats=_chats(settings, db, chains, ChainChat(runner), node),
         identity=identity(node, settings.tenancy),
     )
     loops: dict[str, Loop] = {"reconcile": reconcile}
@@ -215,6 +218,21 @@ def _chains(
     executor = Executor(llm, HookTools(hooks), max_steps=settings.chain_step_limit)
     chains = ChainService(db)
     return chains, ChainRunner(executor, chains)
+
+
+def _chats(
+    settings: Settings, db: Database, chains: ChainService, chain_chat: ChainChat, node: str
+) -> ChatService:
+    """Chats on the chain runner; turns are leased in the name of this replica."""
+    default = settings.chat_model
+    return ChatService(
+        db,
+        chains,
+        chain_chat,
+        default_model=(default.model, default.context_length) if default else ("", 2048),
+        turn_lease=settings.chat_turn_lease,
+        owner=node,
+    )
 
 
 def _functions(

@@ -3,6 +3,7 @@
 from runtime.api.affinity import BackendAffinityController, ModelAffinityController
 from runtime.api.backends import BackendController
 from runtime.api.chains import ChainController
+from runtime.api.chats import ChatController
 from runtime.api.downloads import QueueController
 from runtime.api.events import EventController
 from runtime.api.execute import ExecuteController
@@ -23,6 +24,7 @@ CONTROLLERS = [
     BackendController,
     ChainChatController,
     ChainController,
+    ChatController,
     EventController,
     ExecuteController,
     ExecutorController,

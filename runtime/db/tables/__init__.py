@@ -3,6 +3,7 @@
 from runtime.db.tables import (
     affinity,
     chains,
+    chats,
     downloads,
     events,
     functions,
@@ -14,6 +15,7 @@ from runtime.db.tables import (
 __all__ = [
     "affinity",
     "chains",
+    "chats",
     "downloads",
     "events",
     "functions",

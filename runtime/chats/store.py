@@ -1,0 +1,222 @@
+"""SQL for chats, their messages and failed turns: rows in, frozen domain Structs out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runtime.chats.types import (
+    Chat,
+    Failure,
+    Feedback,
+    Message,
+    Rating,
+    Role,
+    Status,
+    Usage,
+)
+from runtime.db.paging import paged
+from runtime.db.tables.chats import ChatFailureRow, ChatMessageRow, ChatRow
+from runtime.errors import NotFoundError
+from runtime.paging import PageRequest
+
+
+def _chat(row: ChatRow) -> Chat:
+    return Chat(
+        id=row.id,
+        subject=row.subject,
+        model=row.model,
+        chain_id=row.chain_id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _message(row: Any) -> Message:
+    feedback = None
+    if row.rating is not None and row.rated_at is not None:
+        feedback = Feedback(
+            rating=Rating(row.rating), comment=row.comment or "", created_at=row.rated_at
+        )
+    return Message(
+        id=row.id,
+        chat_id=row.chat_id,
+        seq=row.seq,
+        role=Role(row.role),
+        content=row.content,
+        status=Status(row.status),
+        sources=list(row.sources or ()),
+        usage=Usage(prompt_tokens=row.prompt_tokens, completion_tokens=row.completion_tokens),
+        feedback=feedback,
+        created_at=row.created_at,
+    )
+
+
+def _failure(row: ChatFailureRow) -> Failure:
+    return Failure(
+        id=row.id,
+        chat_id=row.chat_id,
+        message=row.message,
+        error=row.error,
+        status=row.status,
+        created_at=row.created_at,
+    )
+
+
+async def create_chat(session: AsyncSession, chat: Chat) -> Chat:
+    session.add(
+        ChatRow(
+            id=chat.id,
+            subject=chat.subject,
+            model=chat.model,
+            chain_id=chat.chain_id,
+            created_at=chat.created_at,
+            updated_at=chat.updated_at,
+        )
+    )
+    await session.flush()
+    return chat
+
+
+async def get_chat(session: AsyncSession, chat_id: str) -> Chat:
+    row = await session.get(ChatRow, chat_id)
+    if row is None:
+        raise NotFoundError(f"chat {chat_id!r} not found")
+    return _chat(row)
+
+
+async def list_chats(session: AsyncSession, page: PageRequest) -> list[Chat]:
+    stmt = paged(select(ChatRow), ChatRow.created_at, ChatRow.id, page)
+    return [_chat(row) for row in await session.scalars(stmt)]
+
+
+async def delete_chat(session: AsyncSession, chat_id: str) -> None:
+    result = await session.execute(delete(ChatRow).where(ChatRow.id == chat_id))
+    if not getattr(result, "rowcount", 0):
+        raise NotFoundError(f"chat {chat_id!r} not found")
+
+
+_MESSAGE_COLUMNS = [
+    ChatMessageRow.id,
+    ChatMessageRow.chat_id,
+    ChatMessageRow.seq,
+    ChatMessageRow.role,
+    ChatMessageRow.content,
+    ChatMessageRow.status,
+    ChatMessageRow.sources,
+    ChatMessageRow.prompt_tokens,
+    ChatMessageRow.completion_tokens,
+    ChatMessageRow.rating,
+    ChatMessageRow.comment,
+    ChatMessageRow.rated_at,
+    ChatMessageRow.created_at,
+]
+
+
+async def list_messages(session: AsyncSession, chat_id: str) -> list[Message]:
+    """Every message of the chat, in order (plain rows: no ORM identity map to fill)."""
+    stmt = (
+        select(*_MESSAGE_COLUMNS)
+        .where(ChatMessageRow.chat_id == chat_id)
+        .order_by(ChatMessageRow.seq)
+    )
+    return [_message(row) for row in await session.execute(stmt)]
+
+
+async def list_failures(session: AsyncSession, chat_id: str, limit: int) -> list[Failure]:
+    stmt = (
+        select(ChatFailureRow)
+        .where(ChatFailureRow.chat_id == chat_id)
+        .order_by(ChatFailureRow.created_at.desc(), ChatFailureRow.id.desc())
+        .limit(limit)
+    )
+    return [_failure(row) for row in await session.scalars(stmt)]
+
+
+async def next_seq(session: AsyncSession, chat_id: str) -> int:
+    """The position after the chat's last message."""
+    stmt = select(func.max(ChatMessageRow.seq)).where(ChatMessageRow.chat_id == chat_id)
+    last = await session.scalar(stmt)
+    return 0 if last is None else int(last) + 1
+
+
+async def add_messages(session: AsyncSession, messages: list[Message], now: datetime) -> None:
+    """Append messages and mark the chat as changed at `now`."""
+    for message in messages:
+        session.add(
+            ChatMessageRow(
+                id=message.id,
+                chat_id=message.chat_id,
+                seq=message.seq,
+                role=message.role.value,
+                content=message.content,
+                status=message.status.value,
+                sources=list(message.sources),
+                prompt_tokens=message.usage.prompt_tokens,
+                completion_tokens=message.usage.completion_tokens,
+                created_at=message.created_at,
+            )
+        )
+    if messages:
+        chat_id = messages[0].chat_id
+        await session.execute(update(ChatRow).where(ChatRow.id == chat_id).values(updated_at=now))
+    await session.flush()
+
+
+async def add_failure(session: AsyncSession, failure: Failure) -> None:
+    session.add(
+        ChatFailureRow(
+            id=failure.id,
+            chat_id=failure.chat_id,
+            message=failure.message,
+            error=failure.error,
+            status=failure.status,
+            created_at=failure.created_at,
+        )
+    )
+    await session.flush()
+
+
+async def claim_turn(
+    session: AsyncSession, chat_id: str, owner: str, now: datetime, until: datetime
+) -> bool:
+    """Take the chat's turn lease unless another turn holds it; one UPDATE on both databases.
+
+    On PostgreSQL a concurrent claim waits on the row lock, then re-checks the condition and
+    finds the lease taken.
+    """
+    free = or_(ChatRow.turn_owner.is_(None), ChatRow.turn_until < now)
+    stmt = (
+        update(ChatRow)
+        .where(ChatRow.id == chat_id, free)
+        .values(turn_owner=owner, turn_until=until)
+    )
+    result = await session.execute(stmt)
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def release_turn(session: AsyncSession, chat_id: str, owner: str) -> None:
+    stmt = (
+        update(ChatRow)
+        .where(ChatRow.id == chat_id, ChatRow.turn_owner == owner)
+        .values(turn_owner=None, turn_until=None)
+    )
+    await session.execute(stmt)
+
+
+async def rate_message(
+    session: AsyncSession, chat_id: str, message_id: str, feedback: Feedback
+) -> Message:
+    row = await session.get(ChatMessageRow, message_id)
+    if row is None or row.chat_id != chat_id:
+        raise NotFoundError(f"message {message_id!r} not found in chat {chat_id!r}")
+    row.rating, row.comment, row.rated_at = (
+        feedback.rating.value,
+        feedback.comment,
+        feedback.created_at,
+    )
+    await session.flush()
+    return _message(row)
