@@ -5,10 +5,15 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import httpx
+import msgspec
 import pytest
 
+from runtime.app import create_app
 from runtime.config import Settings
 from tests.api.chat_setup import ChatStack, chat_stack
+from tests.fakes.loopback import serve
+from tests.waiting import eventually
 
 
 @pytest.fixture
@@ -167,3 +172,28 @@ async def test_bad_chat_input_is_refused_and_changes_nothing(stack: ChatStack) -
     assert (history["messages"], history["failures"]) == ([], [])
     default = (await stack.api.post("/chats", json={"subject": "s"})).json()
     assert (default["chainId"], default["model"]) == ("chat", "")
+
+
+async def test_two_replicas_on_one_database_never_run_two_turns_of_one_chat(
+    stack: ChatStack, settings: Settings
+) -> None:
+    fast = msgspec.structs.replace(settings, reconcile_interval=0.2)
+    async with (
+        serve(create_app(fast), lifespan=True) as other,
+        httpx.AsyncClient(base_url=other.url, timeout=10) as replica,
+    ):
+        chat_id = await stack.new_chat()
+        await eventually(lambda: _routable_on(replica))
+        stack.ollama.chat.latency = 0.5
+        body = {"message": "hello"}
+        first, second = await asyncio.gather(
+            stack.api.post(f"/chats/{chat_id}/chat", json=body),
+            replica.post(f"/chats/{chat_id}/chat", json=body),
+        )
+    assert sorted([first.status_code, second.status_code]) == [200, 409]
+    assert len((await stack.history(chat_id))["messages"]) == 2
+
+
+async def _routable_on(api: httpx.AsyncClient) -> bool:
+    backends = (await api.get("/backends")).json()
+    return any(p["name"].startswith("m") for b in backends for p in b.get("pulledModels", []))
