@@ -30,6 +30,8 @@ from runtime.execution.llm import GatewayLlm
 from runtime.execution.ollama import OllamaGateway
 from runtime.execution.tasks import TaskService
 from runtime.execution.tools import HookTools
+from runtime.frontends.telegram.poller import PollSettings, TelegramPoller
+from runtime.frontends.telegram.service import FrontendService
 from runtime.functions import (
     Builtins,
     Deliveries,
@@ -76,6 +78,7 @@ class Services:
     chain_runner: ChainRunner
     chain_chat: ChainChat
     chats: ChatService
+    telegram: FrontendService
     hooks: HookService
     identity: VersionOut
 
@@ -169,13 +172,13 @@ def build_services(
     chains, runner = _chains(settings, db, gateway, resolver, hooks)
     builtins = Builtins(events, tasks, runner)
     functions, function_loops = _functions(settings, db, deliveries, builtins, node)
-    immutable = frozenset({settings.embed_model.model} if settings.embed_model else ())
+    chats, telegram, chat_loops = _conversations(settings, db, http, chains, runner, node)
     services = Services(
         backends=BackendService(db, max_rows=settings.max_rows, on_change=changed, policy=policy),
         models=ModelService(
             db,
             max_rows=settings.max_rows,
-            immutable=immutable,
+            immutable=frozenset({settings.embed_model.model} if settings.embed_model else ()),
             on_change=changed,
             purge=downloads.remove_model,
         ),
@@ -193,7 +196,8 @@ def build_services(
         chains=chains,
         chain_runner=runner,
         chain_chat=ChainChat(runner),
-        chats=_chats(settings, db, chains, ChainChat(runner), node),
+        chats=chats,
+        telegram=telegram,
         identity=identity(node, settings.tenancy),
     )
     loops: dict[str, Loop] = {"reconcile": reconcile}
@@ -202,7 +206,7 @@ def build_services(
         loops["events-listen"] = Listener(
             asyncpg_dsn(db.url), node, bus, fetch=events.by_nid, on_event=deliveries.wake
         )
-    return services, loops | function_loops
+    return services, loops | function_loops | chat_loops
 
 
 def _chains(
@@ -220,19 +224,40 @@ def _chains(
     return chains, ChainRunner(executor, chains)
 
 
-def _chats(
-    settings: Settings, db: Database, chains: ChainService, chain_chat: ChainChat, node: str
-) -> ChatService:
-    """Chats on the chain runner; turns are leased in the name of this replica."""
+def _conversations(
+    settings: Settings,
+    db: Database,
+    http: httpx.AsyncClient,
+    chains: ChainService,
+    runner: ChainRunner,
+    node: str,
+) -> tuple[ChatService, FrontendService, dict[str, Loop]]:
+    """Chats, Telegram frontends and their poller.
+
+    Turns are leased in this replica's name; Bot API calls use the shared client, so the
+    outbound policy applies to them.
+    """
     default = settings.chat_model
-    return ChatService(
+    chats = ChatService(
         db,
         chains,
-        chain_chat,
+        ChainChat(runner),
         default_model=(default.model, default.context_length) if default else ("", 2048),
         turn_lease=settings.chat_turn_lease,
         owner=node,
     )
+    secrets = SecretBox(settings.secret_key)
+    poll = PollSettings(
+        base_url=settings.telegram_api_url,
+        poll=settings.telegram_poll_timeout,
+        lease=settings.telegram_lease,
+        claim_every=settings.telegram_claim_interval,
+        backoff=settings.telegram_backoff,
+        request_timeout=max(settings.provider_timeout, 10.0),
+    )
+    poller = TelegramPoller(db, secrets, chats, http, poll, owner=node)
+    telegram = FrontendService(db, secrets, chains, on_change=poller.wake)
+    return chats, telegram, {"telegram": poller}
 
 
 def _functions(

@@ -18,6 +18,7 @@ from runtime.api.providers import ProviderController
 from runtime.api.state import StateController
 from runtime.api.system import SystemController
 from runtime.api.tasks import ChainChatController, TaskController
+from runtime.api.telegram import TelegramController
 
 CONTROLLERS = [
     BackendAffinityController,
@@ -44,6 +45,7 @@ CONTROLLERS = [
     SupportedController,
     SystemController,
     TaskController,
+    TelegramController,
     TriggerController,
 ]
 

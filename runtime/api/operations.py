@@ -71,6 +71,12 @@ OPERATIONS: dict[str, Doc] = {
     ),
     "POST /chats/{chat_id}/instruction": Doc("Add a system instruction for every later turn"),
     "POST /chats/{chat_id}/messages/{message_id}/feedback": Doc("Rate an answer (up or down)"),
+    "POST /telegram-frontends": Doc("Connect a Telegram bot to a chain"),
+    "GET /telegram-frontends": Doc("List Telegram frontends (tokens masked)"),
+    "GET /telegram-frontends/{frontend_id}": Doc("Get a Telegram frontend and its poller state"),
+    "PUT /telegram-frontends/{frontend_id}": Doc("Update a Telegram frontend"),
+    "DELETE /telegram-frontends/{frontend_id}": Doc("Delete a Telegram frontend"),
+    "GET /telegram-frontends/users/{user_id}": Doc("List a user's Telegram frontends"),
     "POST /taskchains": Doc(
         "Create or replace a task chain", _WRITE, body="ChainDefinition", answer="ChainDefinition"
     ),
