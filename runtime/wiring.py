@@ -242,6 +242,7 @@ def _conversations(
         db,
         chains,
         ChainChat(runner),
+        ModelService(db, max_rows=settings.max_rows, immutable=frozenset()),  # reads only
         default_model=(default.model, default.context_length) if default else ("", 2048),
         turn_lease=settings.chat_turn_lease,
         owner=node,

@@ -9,7 +9,7 @@ answer; sizes are `runtime.wire.tokens` estimates plus a few tokens of framing p
 from __future__ import annotations
 
 from runtime import errors
-from runtime.chats.types import Message, Role
+from runtime.chats.types import Role
 from runtime.wire.tokens import estimate_text
 
 PER_MESSAGE = 4  # role and separators a chat template adds around each message
@@ -25,22 +25,25 @@ def cost(text: str) -> int:
     return estimate_text(text) + PER_MESSAGE
 
 
-def fit(messages: list[Message], question: str, tokens: int) -> list[Message]:
+Shown = tuple[str, str]  # (role, content) of a stored message
+
+
+def fit(messages: list[Shown], question: str, tokens: int) -> list[Shown]:
     """The instructions and the latest turns that fit in `tokens` with `question`.
 
     Raises InvalidInputError when the instructions and the question alone do not fit.
     """
-    instructions = [m for m in messages if m.role is Role.SYSTEM]
-    used = sum(cost(m.content) for m in instructions) + cost(question)
+    instructions = [m for m in messages if m[0] == Role.SYSTEM]
+    used = sum(cost(content) for _, content in instructions) + cost(question)
     if used > tokens:
         raise errors.InvalidInputError(
             f"the chat's instructions and the message need about {used} tokens, more than the "
             f"{tokens} the model's context window leaves for a prompt",
             param="message",
         )
-    kept: list[list[Message]] = []
+    kept: list[list[Shown]] = []
     for turn in reversed(_turns(messages)):
-        size = sum(cost(m.content) for m in turn)
+        size = sum(cost(content) for _, content in turn)
         if used + size > tokens:
             break
         used += size
@@ -48,13 +51,13 @@ def fit(messages: list[Message], question: str, tokens: int) -> list[Message]:
     return instructions + [m for turn in reversed(kept) for m in turn]
 
 
-def _turns(messages: list[Message]) -> list[list[Message]]:
+def _turns(messages: list[Shown]) -> list[list[Shown]]:
     """Questions with the answers that follow them (instructions left out)."""
-    turns: list[list[Message]] = []
+    turns: list[list[Shown]] = []
     for message in messages:
-        if message.role is Role.SYSTEM:
+        if message[0] == Role.SYSTEM:
             continue
-        if message.role is Role.USER or not turns:
+        if message[0] == Role.USER or not turns:
             turns.append([message])
         else:
             turns[-1].append(message)

@@ -10,9 +10,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from runtime import errors
+from runtime.cache import TtlCache
 from runtime.chainstore import ChainService
 from runtime.chats import fit, store
 from runtime.chats.turn import Clock, Turn
@@ -20,11 +19,12 @@ from runtime.chats.types import Chat, Feedback, History, Message, Rating, Role
 from runtime.db import Database
 from runtime.execution.chains import ChainChat
 from runtime.paging import PageRequest
-from runtime.registry import store as models
+from runtime.registry import Model, ModelService
 from runtime.taskengine.chat import OpenAIChatRequest, OpenAIMessage
 
 DEFAULT_CHAIN = "chat"
 FAILURES_SHOWN = 20
+WINDOW_TTL = 10.0  # seconds a model's declared context window is reused
 
 
 class ChatService:
@@ -35,6 +35,7 @@ class ChatService:
         db: Database,
         chains: ChainService,
         chain_chat: ChainChat,
+        models: ModelService,
         *,
         default_model: tuple[str, int],
         turn_lease: float,
@@ -44,6 +45,9 @@ class ChatService:
         self._db = db
         self._chains = chains
         self._chain_chat = chain_chat
+        self._models = models
+        # context windows of models, read on every turn, changed rarely
+        self._windows: TtlCache[str, Model | None] = TtlCache(WINDOW_TTL)
         self._default_model, self._default_context = default_model
         self._lease = timedelta(seconds=turn_lease)
         self._owner = owner
@@ -99,7 +103,8 @@ class ChatService:
                 content=text,
                 created_at=now,
             )
-            await store.add_messages(session, [message], now)
+            await store.add_messages(session, [message])
+            await store.touch_chat(session, chat_id, now)
         return message
 
     async def rate(self, chat_id: str, message_id: str, rating: Rating, comment: str) -> Message:
@@ -116,37 +121,40 @@ class ChatService:
         if not text.strip():
             raise errors.InvalidInputError("message is empty", param="message")
         now = self._clock()
-        async with self._db.transaction() as session:  # a refusal below rolls the claim back
-            chat = await store.get_chat(session, chat_id)
-            if not await store.claim_turn(session, chat_id, self._owner, now, now + self._lease):
+        async with self._db.transaction() as session:
+            chat = await store.claim_turn(session, chat_id, self._owner, now, now + self._lease)
+            if chat is None:
                 raise errors.ConflictError(
                     f"chat {chat_id!r} is answering another message; send this one when "
                     "that answer is done"
                 )
-            messages = await store.list_messages(session, chat_id)
-            context = await self._context_length(session, chat.model)
-            shown = fit.fit(messages, text, fit.budget(context))
-        request = OpenAIChatRequest(
-            model=chat.model,
-            messages=[OpenAIMessage(role=m.role.value, content=m.content) for m in shown]
-            + [OpenAIMessage(role=Role.USER.value, content=text)],
-        )
-        seq = messages[-1].seq + 1 if messages else 0
+            stored = await store.list_shown(session, chat_id)
+        pairs = [(role, content) for _, role, content in stored]
+        try:  # outside the transaction: the window may be read in a transaction of its own
+            shown = fit.fit(pairs, text, fit.budget(await self._context_length(chat.model)))
+        except BaseException:  # refused (or the client left): the turn never started
+            async with self._db.transaction() as session:
+                await store.touch_chat(session, chat_id, chat.updated_at, release=self._owner)
+            raise
+        messages = [OpenAIMessage(role=role, content=content) for role, content in shown]
+        messages.append(OpenAIMessage(role=Role.USER.value, content=text))
         return Turn(
             self._db,
             self._chain_chat,
             self._clock,
             chat,
-            request,
+            OpenAIChatRequest(model=chat.model, messages=messages),
             question=text,
-            seq=seq,
+            seq=stored[-1][0] + 1 if stored else 0,
             owner=self._owner,
         )
 
-    async def _context_length(self, session: AsyncSession, model: str) -> int:
+    async def _context_length(self, model: str) -> int:
         """The declared context window of the chat's model (or the default chat model's)."""
         name = model or self._default_model
-        found = await models.find_model_by_name(session, name) if name else None
+        if not name:
+            return self._default_context
+        found = await self._windows.get(name, self._models.find)
         return found.context_length if found is not None else self._default_context
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Table, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.chats.types import (
@@ -23,8 +23,19 @@ from runtime.db.tables.chats import ChatFailureRow, ChatMessageRow, ChatRow
 from runtime.errors import NotFoundError
 from runtime.paging import PageRequest
 
+_CHATS = cast(Table, ChatRow.__table__)
+_MESSAGES = cast(Table, ChatMessageRow.__table__)
+_CHAT_COLUMNS = [
+    _CHATS.c.id,
+    _CHATS.c.subject,
+    _CHATS.c.model,
+    _CHATS.c.chain_id,
+    _CHATS.c.created_at,
+    _CHATS.c.updated_at,
+]
 
-def _chat(row: ChatRow) -> Chat:
+
+def _chat(row: Any) -> Chat:
     return Chat(
         id=row.id,
         subject=row.subject,
@@ -143,27 +154,36 @@ async def next_seq(session: AsyncSession, chat_id: str) -> int:
     return 0 if last is None else int(last) + 1
 
 
-async def add_messages(session: AsyncSession, messages: list[Message], now: datetime) -> None:
-    """Append messages and mark the chat as changed at `now`."""
-    for message in messages:
-        session.add(
-            ChatMessageRow(
-                id=message.id,
-                chat_id=message.chat_id,
-                seq=message.seq,
-                role=message.role.value,
-                content=message.content,
-                status=message.status.value,
-                sources=list(message.sources),
-                prompt_tokens=message.usage.prompt_tokens,
-                completion_tokens=message.usage.completion_tokens,
-                created_at=message.created_at,
-            )
-        )
-    if messages:
-        chat_id = messages[0].chat_id
-        await session.execute(update(ChatRow).where(ChatRow.id == chat_id).values(updated_at=now))
-    await session.flush()
+async def add_messages(session: AsyncSession, messages: list[Message]) -> None:
+    """Append messages (one INSERT for all of them)."""
+    rows = [
+        {
+            "id": message.id,
+            "chat_id": message.chat_id,
+            "seq": message.seq,
+            "role": message.role.value,
+            "content": message.content,
+            "status": message.status.value,
+            "sources": list(message.sources),
+            "prompt_tokens": message.usage.prompt_tokens,
+            "completion_tokens": message.usage.completion_tokens,
+            "created_at": message.created_at,
+        }
+        for message in messages
+    ]
+    await session.execute(insert(_MESSAGES), rows)
+
+
+async def touch_chat(
+    session: AsyncSession, chat_id: str, now: datetime, *, release: str | None = None
+) -> None:
+    """Mark the chat as changed at `now`; also give back the turn lease `release` holds."""
+    values: dict[str, Any] = {"updated_at": now}
+    if release is not None:  # only our own lease: one that ran out may be another turn's now
+        mine = _CHATS.c.turn_owner == release
+        values["turn_owner"] = case((mine, None), else_=_CHATS.c.turn_owner)
+        values["turn_until"] = case((mine, None), else_=_CHATS.c.turn_until)
+    await session.execute(update(_CHATS).where(_CHATS.c.id == chat_id).values(values))
 
 
 async def add_failure(session: AsyncSession, failure: Failure) -> None:
@@ -182,20 +202,35 @@ async def add_failure(session: AsyncSession, failure: Failure) -> None:
 
 async def claim_turn(
     session: AsyncSession, chat_id: str, owner: str, now: datetime, until: datetime
-) -> bool:
-    """Take the chat's turn lease unless another turn holds it; one UPDATE on both databases.
+) -> Chat | None:
+    """Take the chat's turn lease unless another turn holds it: the chat, or None if held.
 
-    On PostgreSQL a concurrent claim waits on the row lock, then re-checks the condition and
-    finds the lease taken.
+    One conditional UPDATE on both databases: on PostgreSQL a concurrent claim waits on the
+    row lock, then re-checks the condition and finds the lease taken. Raises NotFoundError
+    when there is no such chat.
     """
-    free = or_(ChatRow.turn_owner.is_(None), ChatRow.turn_until < now)
+    free = or_(_CHATS.c.turn_owner.is_(None), _CHATS.c.turn_until < now)
     stmt = (
-        update(ChatRow)
-        .where(ChatRow.id == chat_id, free)
+        update(_CHATS)
+        .where(_CHATS.c.id == chat_id, free)
         .values(turn_owner=owner, turn_until=until)
+        .returning(*_CHAT_COLUMNS)
     )
-    result = await session.execute(stmt)
-    return bool(getattr(result, "rowcount", 0))
+    row = (await session.execute(stmt)).first()
+    if row is None:
+        await get_chat(session, chat_id)  # missing (404) rather than busy (409)
+        return None
+    return _chat(row)
+
+
+async def list_shown(session: AsyncSession, chat_id: str) -> list[tuple[int, str, str]]:
+    """(seq, role, content) of every message, in order: what a turn may show the model."""
+    stmt = (
+        select(_MESSAGES.c.seq, _MESSAGES.c.role, _MESSAGES.c.content)
+        .where(_MESSAGES.c.chat_id == chat_id)
+        .order_by(_MESSAGES.c.seq)
+    )
+    return [(seq, role, content) for seq, role, content in await session.execute(stmt)]
 
 
 async def release_turn(session: AsyncSession, chat_id: str, owner: str) -> None:

@@ -59,7 +59,9 @@ class Turn:
                 await on_delta(text)
 
         try:
-            response = await self._chains.complete(self.chat.chain_id, self.request, sink)
+            # a whole answer is asked for whole: nothing of it exists before it is complete
+            streamed = sink if on_delta is not None else None
+            response = await self._chains.complete(self.chat.chain_id, self.request, streamed)
             content, usage = _answer(response)
         except asyncio.CancelledError:
             await asyncio.shield(self._store("".join(self._parts), Usage(), Status.INTERRUPTED))
@@ -93,8 +95,8 @@ class Turn:
             created_at=now,
         )
         async with self._db.transaction() as session:
-            await store.add_messages(session, [question, answer], now)
-            await store.release_turn(session, self.chat.id, self._owner)
+            await store.add_messages(session, [question, answer])
+            await store.touch_chat(session, self.chat.id, now, release=self._owner)
         return answer
 
     async def fail(self, error: str, status: int) -> None:
