@@ -1,12 +1,13 @@
 """Chat-turn benchmark: what a `/chats` turn adds to the same chain run through `/tasks`.
 
-Run by hand: `python bench/chats.py [turns]`. Our server (`runtime-api serve`, SQLite) is
-pinned to core 0; the fast fake backend and this client share core 1. Twenty chats are filled
-with 50 turns each; then, turn by turn (concurrency 1), a chat turn is timed against `POST
-/tasks` running the shipped `chat` chain on the very messages the turn sends (the same history,
-so the same model call). It prints p50 latency and our server's CPU time per request for both,
-and the difference: history load, fitting and storing. Target: at most 2 ms. Then 100 chats
-stream one turn each at once: every stream must end with `done` and every turn be stored.
+Run by hand: `python bench/chats.py [rounds] [sqlite|postgres]` (postgres starts a throwaway
+cluster). Our server (`runtime-api serve`) is pinned to core 0; the fast fake backend and this
+client share core 1. Twenty chats are filled with 50 turns each; then, turn by turn (concurrency
+1), a chat turn is timed against `POST /tasks` running the shipped `chat` chain on the very
+messages the turn sends (the same history, so the same model call). It prints p50 latency and our
+server's CPU time per request for both, and the difference: history load, fitting and storing.
+Target: at most 2 ms. Then 100 chats stream one turn each at once: every stream must end with
+`done` and every turn be stored.
 """
 
 from __future__ import annotations
@@ -28,6 +29,9 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from proxy import HERE, cpu_seconds, free_port, pinned, register, wait_port
+
+sys.path.insert(0, str(HERE.parent))
+from tests.postgres import PostgresCluster
 
 CHATS = 20
 STORED_TURNS = 50
@@ -141,8 +145,11 @@ async def streams(base: str) -> None:
 
 def main() -> None:
     rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+    database = sys.argv[2] if len(sys.argv) > 2 else "sqlite"
+    cluster = PostgresCluster() if database == "postgres" else None
     fake_port, our_port = free_port(), free_port()
     with tempfile.TemporaryDirectory() as tmp:
+        url = cluster.start() if cluster else f"sqlite:///{tmp}/bench.db"
         fake = subprocess.Popen(
             pinned(
                 1,
@@ -164,7 +171,7 @@ def main() -> None:
             )
         )
         env = os.environ | {
-            "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+            "DATABASE_URL": url,
             "RUNTIME_RECONCILE_INTERVAL": "5",
             "RUNTIME_LOG_LEVEL": "WARNING",
             "RUNTIME_CHAINS_DIR": str(HERE.parent / "chains"),
@@ -177,6 +184,7 @@ def main() -> None:
             wait_port(our_port)
             if shutil.which("taskset"):
                 os.sched_setaffinity(0, {1})
+            print(f"database: {database}")
             base = f"http://127.0.0.1:{our_port}"
             asyncio.run(register(base, f"http://127.0.0.1:{fake_port}/v1"))
             asyncio.run(overhead(base, ours.pid, rounds))
@@ -185,6 +193,8 @@ def main() -> None:
             for process in (ours, fake):
                 process.terminate()
                 process.wait()
+            if cluster:
+                cluster.stop()
 
 
 if __name__ == "__main__":
