@@ -97,18 +97,25 @@ class TelegramPoller:
 
     async def _lease(self, frontend_id: str) -> Frontend | None:
         """Take or renew the lease; the frontend with its plain token, or None if not ours."""
-        now = self._clock()
-        until = now + timedelta(seconds=self._settings.lease)
-        async with self._db.transaction() as session:
-            if not await store.take_lease(session, frontend_id, self._owner, now, until):
-                return None
-            frontend = await store.get_frontend(session, frontend_id)
+        if not await self._renew(frontend_id):
+            return None
+        try:
+            async with self._db.transaction() as session:
+                frontend = await store.get_frontend(session, frontend_id)
+        except errors.NotFoundError:  # deleted just now
+            return None
         try:
             token = self._secrets.open(frontend.bot_token)
         except errors.UnavailableError as exc:
             await self._record(frontend, FrontendStatus.ERROR, exc.message)
             return None
         return msgspec.structs.replace(frontend, bot_token=token)
+
+    async def _renew(self, frontend_id: str) -> bool:
+        now = self._clock()
+        until = now + timedelta(seconds=self._settings.lease)
+        async with self._db.transaction() as session:
+            return await store.take_lease(session, frontend_id, self._owner, now, until)
 
     async def _release(self, frontend_id: str) -> None:
         async with self._db.transaction() as session:
@@ -132,6 +139,8 @@ class TelegramPoller:
             return settings.backoff
         error = ""
         for update in updates:
+            if not await self._renew(frontend.id):  # turns take a while: keep the lease fresh
+                return 0.0
             reply, failed = await self._turn(frontend, update)
             error = failed or error
             if not await self._advance(frontend, update.update_id + 1):
