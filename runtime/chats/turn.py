@@ -9,6 +9,7 @@ left) stores the question and what was generated, marked `interrupted`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -64,7 +65,8 @@ class Turn:
             response = await self._chains.complete(self.chat.chain_id, self.request, streamed)
             content, usage = _answer(response)
         except asyncio.CancelledError:
-            await asyncio.shield(self._store("".join(self._parts), Usage(), Status.INTERRUPTED))
+            with contextlib.suppress(errors.NotFoundError):
+                await asyncio.shield(self._store("".join(self._parts), Usage(), Status.INTERRUPTED))
             raise
         except errors.Error as exc:
             await asyncio.shield(self.fail(exc.message, exc.status))
@@ -94,9 +96,14 @@ class Turn:
             usage=usage,
             created_at=now,
         )
-        async with self._db.transaction() as session:
-            await store.add_messages(session, [question, answer])
-            await store.touch_chat(session, self.chat.id, now, release=self._owner)
+        try:
+            async with self._db.transaction() as session:
+                await store.add_messages(session, [question, answer])
+                await store.touch_chat(session, self.chat.id, now, release=self._owner)
+        except errors.ConflictError:  # the chat's row is gone: nothing refers to it any more
+            raise errors.NotFoundError(
+                f"chat {self.chat.id!r} was deleted while it was answering"
+            ) from None
         return answer
 
     async def fail(self, error: str, status: int) -> None:
@@ -109,9 +116,10 @@ class Turn:
             status=status,
             created_at=self._clock(),
         )
-        async with self._db.transaction() as session:
-            await store.add_failure(session, failure)
-            await store.release_turn(session, self.chat.id, self._owner)
+        with contextlib.suppress(errors.ConflictError):  # unless the chat was deleted meanwhile
+            async with self._db.transaction() as session:
+                await store.add_failure(session, failure)
+                await store.release_turn(session, self.chat.id, self._owner)
 
 
 def _answer(response: OpenAIChatResponse) -> tuple[str, Usage]:

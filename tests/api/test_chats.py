@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import msgspec
@@ -197,3 +198,37 @@ async def test_two_replicas_on_one_database_never_run_two_turns_of_one_chat(
 async def _routable_on(api: httpx.AsyncClient) -> bool:
     backends = (await api.get("/backends")).json()
     return any(p["name"].startswith("m") for b in backends for p in b.get("pulledModels", []))
+
+
+async def test_a_client_leaving_a_whole_answer_stops_the_run_and_marks_it_interrupted(
+    stack: ChatStack,
+) -> None:
+    chat_id = await stack.new_chat()
+    stack.ollama.chat.latency = 1.0
+    with pytest.raises(httpx.ReadTimeout):
+        await stack.api.post(f"/chats/{chat_id}/chat", json={"message": "wait"}, timeout=0.3)
+
+    async def stored() -> list[dict[str, Any]]:
+        return list((await stack.history(chat_id))["messages"])
+
+    [question, answer] = await eventually(stored)
+    assert (question["content"], answer["status"], answer["content"]) == (
+        "wait",
+        "interrupted",
+        "",
+    )
+    await asyncio.sleep(1.0)
+    assert stack.ollama.chat.abandoned == 1  # the backend request was dropped too
+
+
+async def test_a_chat_deleted_during_its_turn_answers_404_and_keeps_nothing(
+    stack: ChatStack,
+) -> None:
+    chat_id = await stack.new_chat()
+    stack.ollama.chat.latency = 0.5
+    turn = asyncio.ensure_future(stack.say(chat_id, "hello"))
+    await asyncio.sleep(0.2)
+    assert (await stack.api.delete(f"/chats/{chat_id}")).status_code == 200
+    answered = await turn
+    assert answered.status_code == 404, answered.text
+    assert "deleted" in answered.json()["error"]["message"]
