@@ -209,3 +209,14 @@ async def _polled(bots: Bots) -> bool:
 
 async def _offset_past(bots: Bots, update_id: int) -> bool:
     return any(offset > update_id for offset in bots.telegram.offsets)
+
+
+async def test_two_replicas_poll_one_frontend_through_one_claim(bots: Bots) -> None:
+    await bots.frontend()
+    async with second_server(bots) as _:
+        for n in range(6):
+            bots.telegram.say(100 + n % 2, f"message {n}")
+        await eventually(lambda: _sent(bots, 6))
+        await eventually(lambda: _offset_past(bots, 6))
+    texts = sorted(m["text"] for m in bots.telegram.sent)
+    assert texts == sorted(f"echo: message {n}" for n in range(6))  # each answered once
