@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, case, delete, func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.chats.types import (
@@ -25,6 +25,7 @@ from runtime.paging import PageRequest
 
 _CHATS = cast(Table, ChatRow.__table__)
 _MESSAGES = cast(Table, ChatMessageRow.__table__)
+_INSERT = insert(_MESSAGES)
 _CHAT_COLUMNS = [
     _CHATS.c.id,
     _CHATS.c.subject,
@@ -171,19 +172,27 @@ async def add_messages(session: AsyncSession, messages: list[Message]) -> None:
         }
         for message in messages
     ]
-    await session.execute(insert(_MESSAGES), rows)
+    await session.execute(_INSERT, rows)
+
+
+_MINE = _CHATS.c.turn_owner == bindparam("p_owner")
+_TOUCH = (
+    update(_CHATS).where(_CHATS.c.id == bindparam("p_id")).values(updated_at=bindparam("p_now"))
+)
+_FINISH = _TOUCH.values(  # only our own lease: one that ran out may be another turn's now
+    turn_owner=case((_MINE, None), else_=_CHATS.c.turn_owner),
+    turn_until=case((_MINE, None), else_=_CHATS.c.turn_until),
+)
 
 
 async def touch_chat(
     session: AsyncSession, chat_id: str, now: datetime, *, release: str | None = None
 ) -> None:
     """Mark the chat as changed at `now`; also give back the turn lease `release` holds."""
-    values: dict[str, Any] = {"updated_at": now}
-    if release is not None:  # only our own lease: one that ran out may be another turn's now
-        mine = _CHATS.c.turn_owner == release
-        values["turn_owner"] = case((mine, None), else_=_CHATS.c.turn_owner)
-        values["turn_until"] = case((mine, None), else_=_CHATS.c.turn_until)
-    await session.execute(update(_CHATS).where(_CHATS.c.id == chat_id).values(values))
+    if release is None:
+        await session.execute(_TOUCH, {"p_id": chat_id, "p_now": now})
+    else:
+        await session.execute(_FINISH, {"p_id": chat_id, "p_now": now, "p_owner": release})
 
 
 async def add_failure(session: AsyncSession, failure: Failure) -> None:
@@ -200,6 +209,22 @@ async def add_failure(session: AsyncSession, failure: Failure) -> None:
     await session.flush()
 
 
+_CLAIM = (
+    update(_CHATS)
+    .where(
+        _CHATS.c.id == bindparam("p_id"),
+        or_(_CHATS.c.turn_owner.is_(None), _CHATS.c.turn_until < bindparam("p_now")),
+    )
+    .values(turn_owner=bindparam("p_owner"), turn_until=bindparam("p_until"))
+    .returning(*_CHAT_COLUMNS)
+)
+_SHOWN = (
+    select(_MESSAGES.c.seq, _MESSAGES.c.role, _MESSAGES.c.content)
+    .where(_MESSAGES.c.chat_id == bindparam("p_id"))
+    .order_by(_MESSAGES.c.seq)
+)
+
+
 async def claim_turn(
     session: AsyncSession, chat_id: str, owner: str, now: datetime, until: datetime
 ) -> Chat | None:
@@ -209,14 +234,8 @@ async def claim_turn(
     row lock, then re-checks the condition and finds the lease taken. Raises NotFoundError
     when there is no such chat.
     """
-    free = or_(_CHATS.c.turn_owner.is_(None), _CHATS.c.turn_until < now)
-    stmt = (
-        update(_CHATS)
-        .where(_CHATS.c.id == chat_id, free)
-        .values(turn_owner=owner, turn_until=until)
-        .returning(*_CHAT_COLUMNS)
-    )
-    row = (await session.execute(stmt)).first()
+    params = {"p_id": chat_id, "p_now": now, "p_owner": owner, "p_until": until}
+    row = (await session.execute(_CLAIM, params)).first()
     if row is None:
         await get_chat(session, chat_id)  # missing (404) rather than busy (409)
         return None
@@ -225,12 +244,8 @@ async def claim_turn(
 
 async def list_shown(session: AsyncSession, chat_id: str) -> list[tuple[int, str, str]]:
     """(seq, role, content) of every message, in order: what a turn may show the model."""
-    stmt = (
-        select(_MESSAGES.c.seq, _MESSAGES.c.role, _MESSAGES.c.content)
-        .where(_MESSAGES.c.chat_id == chat_id)
-        .order_by(_MESSAGES.c.seq)
-    )
-    return [(seq, role, content) for seq, role, content in await session.execute(stmt)]
+    rows = await session.execute(_SHOWN, {"p_id": chat_id})
+    return [(seq, role, content) for seq, role, content in rows]
 
 
 async def release_turn(session: AsyncSession, chat_id: str, owner: str) -> None:
