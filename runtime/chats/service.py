@@ -7,6 +7,7 @@ first runs is refused with 409. A lease left by a crashed replica expires after 
 
 from __future__ import annotations
 
+import functools
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -14,6 +15,7 @@ from runtime import errors
 from runtime.cache import TtlCache
 from runtime.chainstore import ChainService
 from runtime.chats import fit, store
+from runtime.chats.recent import Histories
 from runtime.chats.turn import Clock, Turn
 from runtime.chats.types import Chat, Feedback, History, Message, Rating, Role
 from runtime.db import Database
@@ -48,6 +50,7 @@ class ChatService:
         self._models = models
         # context windows of models, read on every turn, changed rarely
         self._windows: TtlCache[str, Model | None] = TtlCache(WINDOW_TTL)
+        self._histories = Histories()  # what this replica last read or wrote of each chat
         self._default_model, self._default_context = default_model
         self._lease = timedelta(seconds=turn_lease)
         self._owner = owner
@@ -122,13 +125,17 @@ class ChatService:
             raise errors.InvalidInputError("message is empty", param="message")
         now = self._clock()
         async with self._db.transaction() as session:
-            chat = await store.claim_turn(session, chat_id, self._owner, now, now + self._lease)
-            if chat is None:
+            claimed = await store.claim_turn(session, chat_id, self._owner, now, now + self._lease)
+            if claimed is None:
                 raise errors.ConflictError(
                     f"chat {chat_id!r} is answering another message; send this one when "
                     "that answer is done"
                 )
-            stored = await store.list_shown(session, chat_id)
+            chat, version = claimed
+            stored = self._histories.get(chat_id, version)
+            if stored is None:
+                stored = await store.list_shown(session, chat_id)
+                self._histories.put(chat_id, version, stored)
         pairs = [(role, content) for _, role, content in stored]
         try:  # outside the transaction: the window may be read in a transaction of its own
             shown = fit.fit(pairs, text, fit.budget(await self._context_length(chat.model)))
@@ -147,6 +154,7 @@ class ChatService:
             question=text,
             seq=stored[-1][0] + 1 if stored else 0,
             owner=self._owner,
+            remember=functools.partial(self._histories.extend, chat_id, version),
         )
 
     async def _context_length(self, model: str) -> int:

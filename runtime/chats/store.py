@@ -85,6 +85,7 @@ async def create_chat(session: AsyncSession, chat: Chat) -> Chat:
             subject=chat.subject,
             model=chat.model,
             chain_id=chat.chain_id,
+            version=0,
             created_at=chat.created_at,
             updated_at=chat.updated_at,
         )
@@ -177,7 +178,10 @@ async def add_messages(session: AsyncSession, messages: list[Message]) -> None:
 
 _MINE = _CHATS.c.turn_owner == bindparam("p_owner")
 _TOUCH = (
-    update(_CHATS).where(_CHATS.c.id == bindparam("p_id")).values(updated_at=bindparam("p_now"))
+    update(_CHATS)
+    .where(_CHATS.c.id == bindparam("p_id"))
+    .values(updated_at=bindparam("p_now"), version=_CHATS.c.version + 1)
+    .returning(_CHATS.c.version)
 )
 _FINISH = _TOUCH.values(  # only our own lease: one that ran out may be another turn's now
     turn_owner=case((_MINE, None), else_=_CHATS.c.turn_owner),
@@ -187,12 +191,17 @@ _FINISH = _TOUCH.values(  # only our own lease: one that ran out may be another 
 
 async def touch_chat(
     session: AsyncSession, chat_id: str, now: datetime, *, release: str | None = None
-) -> None:
-    """Mark the chat as changed at `now`; also give back the turn lease `release` holds."""
+) -> int:
+    """Count a write to the chat at `now`; its new version, -1 if it is gone.
+
+    With `release`, also give back the turn lease that owner holds.
+    """
     if release is None:
-        await session.execute(_TOUCH, {"p_id": chat_id, "p_now": now})
+        found = await session.scalar(_TOUCH, {"p_id": chat_id, "p_now": now})
     else:
-        await session.execute(_FINISH, {"p_id": chat_id, "p_now": now, "p_owner": release})
+        params = {"p_id": chat_id, "p_now": now, "p_owner": release}
+        found = await session.scalar(_FINISH, params)
+    return -1 if found is None else int(found)
 
 
 async def add_failure(session: AsyncSession, failure: Failure) -> None:
@@ -216,7 +225,7 @@ _CLAIM = (
         or_(_CHATS.c.turn_owner.is_(None), _CHATS.c.turn_until < bindparam("p_now")),
     )
     .values(turn_owner=bindparam("p_owner"), turn_until=bindparam("p_until"))
-    .returning(*_CHAT_COLUMNS)
+    .returning(*_CHAT_COLUMNS, _CHATS.c.version)
 )
 _SHOWN = (
     select(_MESSAGES.c.seq, _MESSAGES.c.role, _MESSAGES.c.content)
@@ -227,8 +236,8 @@ _SHOWN = (
 
 async def claim_turn(
     session: AsyncSession, chat_id: str, owner: str, now: datetime, until: datetime
-) -> Chat | None:
-    """Take the chat's turn lease unless another turn holds it: the chat, or None if held.
+) -> tuple[Chat, int] | None:
+    """Take the chat's turn lease: the chat and its version, or None if another turn holds it.
 
     One conditional UPDATE on both databases: on PostgreSQL a concurrent claim waits on the
     row lock, then re-checks the condition and finds the lease taken. Raises NotFoundError
@@ -239,7 +248,7 @@ async def claim_turn(
     if row is None:
         await get_chat(session, chat_id)  # missing (404) rather than busy (409)
         return None
-    return _chat(row)
+    return _chat(row), int(row.version)
 
 
 async def list_shown(session: AsyncSession, chat_id: str) -> list[tuple[int, str, str]]:

@@ -18,6 +18,7 @@ import msgspec
 
 from runtime import errors
 from runtime.chats import store
+from runtime.chats.recent import Shown
 from runtime.chats.types import Chat, Failure, Message, Role, Status, Usage
 from runtime.db import Database
 from runtime.execution.chains import ChainChat
@@ -25,6 +26,7 @@ from runtime.taskengine.chat import OpenAIChatRequest, OpenAIChatResponse
 
 DeltaSink = Callable[[str], Awaitable[None]]
 Clock = Callable[[], datetime]
+Remember = Callable[[int, list[Shown]], None]  # the chat's version after our write, what we added
 
 
 class Turn:
@@ -41,6 +43,7 @@ class Turn:
         question: str,
         seq: int,
         owner: str,
+        remember: Remember = lambda _after, _added: None,
     ) -> None:
         self._db, self._chains, self._clock = db, chains, clock
         self.chat = chat
@@ -48,6 +51,7 @@ class Turn:
         self.question = question
         self._seq = seq
         self._owner = owner
+        self._remember = remember
         self.answer_id = str(uuid.uuid4())
         self._parts: list[str] = []
 
@@ -99,11 +103,12 @@ class Turn:
         try:
             async with self._db.transaction() as session:
                 await store.add_messages(session, [question, answer])
-                await store.touch_chat(session, self.chat.id, now, release=self._owner)
+                after = await store.touch_chat(session, self.chat.id, now, release=self._owner)
         except errors.ConflictError:  # the chat's row is gone: nothing refers to it any more
             raise errors.NotFoundError(
                 f"chat {self.chat.id!r} was deleted while it was answering"
             ) from None
+        self._remember(after, [(m.seq, m.role.value, m.content) for m in (question, answer)])
         return answer
 
     async def fail(self, error: str, status: int) -> None:

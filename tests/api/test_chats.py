@@ -232,3 +232,22 @@ async def test_a_chat_deleted_during_its_turn_answers_404_and_keeps_nothing(
     answered = await turn
     assert answered.status_code == 404, answered.text
     assert "deleted" in answered.json()["error"]["message"]
+
+
+async def test_turns_through_two_replicas_each_see_the_whole_history(
+    stack: ChatStack, settings: Settings
+) -> None:
+    fast = msgspec.structs.replace(settings, reconcile_interval=0.2)
+    async with (
+        serve(create_app(fast), lifespan=True) as other,
+        httpx.AsyncClient(base_url=other.url, timeout=10) as replica,
+    ):
+        chat_id = await stack.new_chat()
+        await eventually(lambda: _routable_on(replica))
+        assert (await stack.say(chat_id, "one")).status_code == 200
+        assert (await replica.post(f"/chats/{chat_id}/chat", json={"message": "two"})).is_success
+        rule = {"instruction": "Be brief."}
+        assert (await replica.post(f"/chats/{chat_id}/instruction", json=rule)).is_success
+        assert (await stack.say(chat_id, "three")).status_code == 200
+    sent = [m["content"] for m in stack.chat_requests()[-1]]
+    assert sent == ["Be brief.", "one", "echo: one", "two", "echo: two", "three"]

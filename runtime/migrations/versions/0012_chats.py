@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("subject", sa.Text(), nullable=False),
         sa.Column("model", sa.String(length=512), nullable=False),
         sa.Column("chain_id", sa.String(length=255), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("turn_owner", sa.String(length=64), nullable=True),
         sa.Column("turn_until", runtime.db.base.UTCDateTime(), nullable=True),
         sa.Column("created_at", runtime.db.base.UTCDateTime(), nullable=False),
