@@ -64,6 +64,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     function_runs_kept: int = 1000
     trigger_depth: int = 8
     chain_step_limit: int = 64
+    # a chat turn's hold on its chat; a turn still running after this may be overtaken
+    chat_turn_lease: float = 900.0
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_poll_timeout: float = 25.0  # getUpdates long-poll wait
+    telegram_lease: float = 60.0  # a replica's hold on a frontend, renewed every poll
+    telegram_claim_interval: float = 5.0  # how often free frontends are looked for
+    telegram_backoff: float = 5.0  # wait after a failed poll (a 429's retry_after wins)
     hook_schema_ttl: float = 30.0
     # outbound URL policy: metadata and link-local addresses are always refused
     outbound_deny_private: bool = False
@@ -130,6 +137,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             sandbox_environment={k: env[k] for k in _SANDBOX_PASSED_ON if k in env},
             trigger_depth=reader.integer("RUNTIME_TRIGGER_DEPTH", 8, low=0, high=1000),
             chain_step_limit=reader.integer("RUNTIME_CHAIN_STEP_LIMIT", 64, low=1, high=100_000),
+            chat_turn_lease=reader.seconds("RUNTIME_CHAT_TURN_LEASE", 900.0),
+            telegram_api_url=reader.text("RUNTIME_TELEGRAM_API_URL", "https://api.telegram.org"),
+            telegram_poll_timeout=reader.seconds("RUNTIME_TELEGRAM_POLL_TIMEOUT", 25.0),
+            telegram_lease=reader.seconds("RUNTIME_TELEGRAM_LEASE", 60.0),
+            telegram_claim_interval=reader.seconds("RUNTIME_TELEGRAM_CLAIM_INTERVAL", 5.0),
+            telegram_backoff=reader.seconds("RUNTIME_TELEGRAM_BACKOFF", 5.0),
             chains_dir=reader.text("RUNTIME_CHAINS_DIR", "chains"),
             log_level=reader.log_level("RUNTIME_LOG_LEVEL"),
             log_format=reader.choice("RUNTIME_LOG_FORMAT", ("text", "json")),

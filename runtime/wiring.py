@@ -24,6 +24,7 @@ from runtime.affinity import GroupService
 from runtime.api.system import VersionOut, identity
 from runtime.background import Loop
 from runtime.chainstore import ChainService
+from runtime.chats import ChatService
 from runtime.config import Settings
 from runtime.db import Database
 from runtime.downloads import DownloadService
@@ -39,6 +40,8 @@ from runtime.execution.observed import ChainWatch
 from runtime.execution.ollama import OllamaGateway
 from runtime.execution.tasks import TaskService
 from runtime.execution.tools import HookTools
+from runtime.frontends.telegram.poller import PollSettings, TelegramPoller
+from runtime.frontends.telegram.service import FrontendService
 from runtime.functions import (
     Builtins,
     Deliveries,
@@ -85,6 +88,8 @@ class Services:
     chains: ChainService
     chain_runner: ChainRunner
     chain_chat: ChainChat
+    chats: ChatService
+    telegram: FrontendService
     hooks: HookService
     identity: VersionOut
     activity: Activity
@@ -182,6 +187,7 @@ def build_services(
     builtins = Builtins(events, tasks, runner)
     functions, function_loops = _functions(settings, db, deliveries, builtins, node, operations)
     activity = _activity(settings, db, node, operations)
+    chats, telegram, chat_loops = _conversations(settings, db, http, chains, runner, node)
     services = Services(
         backends=BackendService(db, max_rows=settings.max_rows, on_change=changed, policy=policy),
         models=ModelService(
@@ -205,6 +211,8 @@ def build_services(
         chains=chains,
         chain_runner=runner,
         chain_chat=ChainChat(runner),
+        chats=chats,
+        telegram=telegram,
         identity=identity(node, settings.tenancy),
         activity=activity,
         system=SystemProbe(
@@ -225,7 +233,7 @@ def build_services(
         loops["events-listen"] = Listener(
             asyncpg_dsn(db.url), node, bus, fetch=events.by_nid, on_event=deliveries.wake
         )
-    return services, loops | function_loops
+    return services, loops | function_loops | chat_loops
 
 
 def _activity(settings: Settings, db: Database, node: str, operations: Operations) -> Activity:
@@ -257,6 +265,43 @@ def _chains(
     )
     chains = ChainService(db)
     return chains, ChainRunner(executor, chains)
+
+
+def _conversations(
+    settings: Settings,
+    db: Database,
+    http: httpx.AsyncClient,
+    chains: ChainService,
+    runner: ChainRunner,
+    node: str,
+) -> tuple[ChatService, FrontendService, dict[str, Loop]]:
+    """Chats, Telegram frontends and their poller.
+
+    Turns are leased in this replica's name; Bot API calls use the shared client, so the
+    outbound policy applies to them.
+    """
+    default = settings.chat_model
+    chats = ChatService(
+        db,
+        chains,
+        ChainChat(runner),
+        ModelService(db, max_rows=settings.max_rows, immutable=frozenset()),  # reads only
+        default_model=(default.model, default.context_length) if default else ("", 2048),
+        turn_lease=settings.chat_turn_lease,
+        owner=node,
+    )
+    secrets = SecretBox(settings.secret_key)
+    poll = PollSettings(
+        base_url=settings.telegram_api_url,
+        poll=settings.telegram_poll_timeout,
+        lease=settings.telegram_lease,
+        claim_every=settings.telegram_claim_interval,
+        backoff=settings.telegram_backoff,
+        request_timeout=max(settings.provider_timeout, 10.0),
+    )
+    poller = TelegramPoller(db, secrets, chats, http, poll, owner=node)
+    telegram = FrontendService(db, secrets, chains, on_change=poller.wake)
+    return chats, telegram, {"telegram": poller}
 
 
 def _functions(

@@ -4,6 +4,7 @@ from runtime.api.activity import ActivityController
 from runtime.api.affinity import BackendAffinityController, ModelAffinityController
 from runtime.api.backends import BackendController
 from runtime.api.chains import ChainController
+from runtime.api.chats import ChatController
 from runtime.api.downloads import QueueController
 from runtime.api.events import EventController
 from runtime.api.execute import ExecuteController
@@ -18,6 +19,7 @@ from runtime.api.providers import ProviderController
 from runtime.api.state import StateController
 from runtime.api.system import SystemController
 from runtime.api.tasks import ChainChatController, TaskController
+from runtime.api.telegram import TelegramController
 
 CONTROLLERS = [
     ActivityController,
@@ -25,6 +27,7 @@ CONTROLLERS = [
     BackendController,
     ChainChatController,
     ChainController,
+    ChatController,
     EventController,
     ExecuteController,
     ExecutorController,
@@ -44,6 +47,7 @@ CONTROLLERS = [
     SupportedController,
     SystemController,
     TaskController,
+    TelegramController,
     TriggerController,
 ]
 

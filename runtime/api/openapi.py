@@ -18,6 +18,7 @@ from typing import Any
 import msgspec
 
 from runtime.api.auth import OPEN_PATHS
+from runtime.api.chats import MessageOut
 from runtime.api.errors import OLLAMA_PREFIX, ErrorEnvelope
 from runtime.api.operations import OPERATIONS, Doc
 from runtime.taskengine.schema import ChainDefinition
@@ -81,10 +82,11 @@ def _shapes() -> tuple[dict[str, Any], dict[str, Any]]:
             Completion,
             ow.ChatChunk,
             ow.Generated,
+            MessageOut,
         ],
         ref_template=_REF,
     )
-    envelope, ollama_error, chain, chat_request, chat, ollama_chat, generated = refs
+    envelope, ollama_error, chain, chat_request, chat, ollama_chat, generated, message = refs
     shapes = {
         "ErrorEnvelope": envelope,
         "OllamaError": ollama_error,
@@ -94,6 +96,7 @@ def _shapes() -> tuple[dict[str, Any], dict[str, Any]]:
         "ChainList": {"type": "array", "items": chain},
         "ChatCompletionRequest": chat_request,
         "ChatCompletion": chat,
+        "ChatMessage": message,
         "AnyJson": {},
     }
     return shapes, components

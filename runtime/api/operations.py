@@ -58,6 +58,25 @@ OPERATIONS: dict[str, Doc] = {
     ),
     "DELETE /taskchains/{chain_id}": Doc("Delete a task chain"),
     "GET /taskchains": Doc("List task chains", answer="ChainList"),
+    "POST /chats": Doc("Create a chat on a chain (default `chat`)"),
+    "GET /chats": Doc("List chats, newest first"),
+    "GET /chats/{chat_id}": Doc("Get a chat with its history and latest failed turns"),
+    "DELETE /chats/{chat_id}": Doc("Delete a chat and its history"),
+    "POST /chats/{chat_id}/chat": Doc(
+        "Send a message: the chain answers with the chat's history (JSON, or events when "
+        "streamed: start, delta, done or error)",
+        (409, *_LLM),
+        answer="ChatMessage",
+        stream=True,
+    ),
+    "POST /chats/{chat_id}/instruction": Doc("Add a system instruction for every later turn"),
+    "POST /chats/{chat_id}/messages/{message_id}/feedback": Doc("Rate an answer (up or down)"),
+    "POST /telegram-frontends": Doc("Connect a Telegram bot to a chain"),
+    "GET /telegram-frontends": Doc("List Telegram frontends (tokens masked)"),
+    "GET /telegram-frontends/{frontend_id}": Doc("Get a Telegram frontend and its poller state"),
+    "PUT /telegram-frontends/{frontend_id}": Doc("Update a Telegram frontend"),
+    "DELETE /telegram-frontends/{frontend_id}": Doc("Delete a Telegram frontend"),
+    "GET /telegram-frontends/users/{user_id}": Doc("List a user's Telegram frontends"),
     "POST /taskchains": Doc(
         "Create or replace a task chain", _WRITE, body="ChainDefinition", answer="ChainDefinition"
     ),

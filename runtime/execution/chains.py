@@ -92,6 +92,19 @@ class ChainChat:
             )
         raise errors.InvalidInputError(f"invalid result type from chain: {result.output_type}")
 
+    async def complete(
+        self,
+        chain_id: str,
+        request: OpenAIChatRequest,
+        on_delta: Callable[[str], Awaitable[None]] | None = None,
+    ) -> OpenAIChatResponse:
+        """The chain's answer to a request built in code (a chat turn, `runtime.chats`).
+
+        Failures come out as `answer`'s do; with `on_delta` the final step streams to it.
+        """
+        chain = await self._runner.chains.get(chain_id)
+        return self._response(await self._execute(chain, request, on_delta))
+
     async def answer(
         self, chain_id: str, body: bytes, *, stack_trace: bool
     ) -> dict[str, Any] | AsyncIterator[bytes]:

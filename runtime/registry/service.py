@@ -147,6 +147,11 @@ class ModelService:
         async with self._db.transaction() as session:
             return await store.list_models(session, page)
 
+    async def find(self, name: str) -> Model | None:
+        """The model declared under `name`, if any."""
+        async with self._db.transaction() as session:
+            return await store.find_model_by_name(session, name)
+
     async def update(self, model_id: str, spec: ModelSpec) -> Model:
         validate_model(spec)
         async with self._db.transaction(self._on_change) as session:

@@ -30,6 +30,11 @@ def event(payload: bytes) -> bytes:
     return b"data: " + payload + b"\n\n"
 
 
+def named(name: str, payload: bytes) -> bytes:
+    """One event with a type (`event: <name>`), for clients that dispatch on event names."""
+    return b"event: " + name.encode() + b"\ndata: " + payload + b"\n\n"
+
+
 def encode(item: StreamItem) -> bytes:
     """SSE bytes for a client: relayed bytes as they are, a chunk as one event."""
     return item if isinstance(item, bytes) else b"data: " + _encode(item) + b"\n\n"

@@ -1,0 +1,281 @@
+"""SQL for chats, their messages and failed turns: rows in, frozen domain Structs out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runtime.chats.types import (
+    Chat,
+    Failure,
+    Feedback,
+    Message,
+    Rating,
+    Role,
+    Status,
+    Usage,
+)
+from runtime.db.paging import paged
+from runtime.db.tables.chats import ChatFailureRow, ChatMessageRow, ChatRow
+from runtime.errors import NotFoundError
+from runtime.paging import PageRequest
+
+_CHATS = cast(Table, ChatRow.__table__)
+_MESSAGES = cast(Table, ChatMessageRow.__table__)
+_INSERT = insert(_MESSAGES)
+_CHAT_COLUMNS = [
+    _CHATS.c.id,
+    _CHATS.c.subject,
+    _CHATS.c.model,
+    _CHATS.c.chain_id,
+    _CHATS.c.created_at,
+    _CHATS.c.updated_at,
+]
+
+
+def _chat(row: Any) -> Chat:
+    return Chat(
+        id=row.id,
+        subject=row.subject,
+        model=row.model,
+        chain_id=row.chain_id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _message(row: Any) -> Message:
+    feedback = None
+    if row.rating is not None and row.rated_at is not None:
+        feedback = Feedback(
+            rating=Rating(row.rating), comment=row.comment or "", created_at=row.rated_at
+        )
+    return Message(
+        id=row.id,
+        chat_id=row.chat_id,
+        seq=row.seq,
+        role=Role(row.role),
+        content=row.content,
+        status=Status(row.status),
+        sources=list(row.sources or ()),
+        usage=Usage(prompt_tokens=row.prompt_tokens, completion_tokens=row.completion_tokens),
+        feedback=feedback,
+        created_at=row.created_at,
+    )
+
+
+def _failure(row: ChatFailureRow) -> Failure:
+    return Failure(
+        id=row.id,
+        chat_id=row.chat_id,
+        message=row.message,
+        error=row.error,
+        status=row.status,
+        created_at=row.created_at,
+    )
+
+
+async def create_chat(session: AsyncSession, chat: Chat) -> Chat:
+    session.add(
+        ChatRow(
+            id=chat.id,
+            subject=chat.subject,
+            model=chat.model,
+            chain_id=chat.chain_id,
+            version=0,
+            created_at=chat.created_at,
+            updated_at=chat.updated_at,
+        )
+    )
+    await session.flush()
+    return chat
+
+
+async def get_chat(session: AsyncSession, chat_id: str) -> Chat:
+    row = await session.get(ChatRow, chat_id)
+    if row is None:
+        raise NotFoundError(f"chat {chat_id!r} not found")
+    return _chat(row)
+
+
+async def list_chats(session: AsyncSession, page: PageRequest) -> list[Chat]:
+    stmt = paged(select(ChatRow), ChatRow.created_at, ChatRow.id, page)
+    return [_chat(row) for row in await session.scalars(stmt)]
+
+
+async def delete_chat(session: AsyncSession, chat_id: str) -> None:
+    result = await session.execute(delete(ChatRow).where(ChatRow.id == chat_id))
+    if not getattr(result, "rowcount", 0):
+        raise NotFoundError(f"chat {chat_id!r} not found")
+
+
+_MESSAGE_COLUMNS = [
+    ChatMessageRow.id,
+    ChatMessageRow.chat_id,
+    ChatMessageRow.seq,
+    ChatMessageRow.role,
+    ChatMessageRow.content,
+    ChatMessageRow.status,
+    ChatMessageRow.sources,
+    ChatMessageRow.prompt_tokens,
+    ChatMessageRow.completion_tokens,
+    ChatMessageRow.rating,
+    ChatMessageRow.comment,
+    ChatMessageRow.rated_at,
+    ChatMessageRow.created_at,
+]
+
+
+async def list_messages(session: AsyncSession, chat_id: str) -> list[Message]:
+    """Every message of the chat, in order (plain rows: no ORM identity map to fill)."""
+    stmt = (
+        select(*_MESSAGE_COLUMNS)
+        .where(ChatMessageRow.chat_id == chat_id)
+        .order_by(ChatMessageRow.seq)
+    )
+    return [_message(row) for row in await session.execute(stmt)]
+
+
+async def list_failures(session: AsyncSession, chat_id: str, limit: int) -> list[Failure]:
+    stmt = (
+        select(ChatFailureRow)
+        .where(ChatFailureRow.chat_id == chat_id)
+        .order_by(ChatFailureRow.created_at.desc(), ChatFailureRow.id.desc())
+        .limit(limit)
+    )
+    return [_failure(row) for row in await session.scalars(stmt)]
+
+
+async def next_seq(session: AsyncSession, chat_id: str) -> int:
+    """The position after the chat's last message."""
+    stmt = select(func.max(ChatMessageRow.seq)).where(ChatMessageRow.chat_id == chat_id)
+    last = await session.scalar(stmt)
+    return 0 if last is None else int(last) + 1
+
+
+async def add_messages(session: AsyncSession, messages: list[Message]) -> None:
+    """Append messages (one INSERT for all of them)."""
+    rows = [
+        {
+            "id": message.id,
+            "chat_id": message.chat_id,
+            "seq": message.seq,
+            "role": message.role.value,
+            "content": message.content,
+            "status": message.status.value,
+            "sources": list(message.sources),
+            "prompt_tokens": message.usage.prompt_tokens,
+            "completion_tokens": message.usage.completion_tokens,
+            "created_at": message.created_at,
+        }
+        for message in messages
+    ]
+    await session.execute(_INSERT, rows)
+
+
+_MINE = _CHATS.c.turn_owner == bindparam("p_owner")
+_TOUCH = (
+    update(_CHATS)
+    .where(_CHATS.c.id == bindparam("p_id"))
+    .values(updated_at=bindparam("p_now"), version=_CHATS.c.version + 1)
+    .returning(_CHATS.c.version)
+)
+_FINISH = _TOUCH.values(  # only our own lease: one that ran out may be another turn's now
+    turn_owner=case((_MINE, None), else_=_CHATS.c.turn_owner),
+    turn_until=case((_MINE, None), else_=_CHATS.c.turn_until),
+)
+
+
+async def touch_chat(
+    session: AsyncSession, chat_id: str, now: datetime, *, release: str | None = None
+) -> int:
+    """Count a write to the chat at `now`; its new version, -1 if it is gone.
+
+    With `release`, also give back the turn lease that owner holds.
+    """
+    if release is None:
+        found = await session.scalar(_TOUCH, {"p_id": chat_id, "p_now": now})
+    else:
+        params = {"p_id": chat_id, "p_now": now, "p_owner": release}
+        found = await session.scalar(_FINISH, params)
+    return -1 if found is None else int(found)
+
+
+async def add_failure(session: AsyncSession, failure: Failure) -> None:
+    session.add(
+        ChatFailureRow(
+            id=failure.id,
+            chat_id=failure.chat_id,
+            message=failure.message,
+            error=failure.error,
+            status=failure.status,
+            created_at=failure.created_at,
+        )
+    )
+    await session.flush()
+
+
+_CLAIM = (
+    update(_CHATS)
+    .where(
+        _CHATS.c.id == bindparam("p_id"),
+        or_(_CHATS.c.turn_owner.is_(None), _CHATS.c.turn_until < bindparam("p_now")),
+    )
+    .values(turn_owner=bindparam("p_owner"), turn_until=bindparam("p_until"))
+    .returning(*_CHAT_COLUMNS, _CHATS.c.version)
+)
+_SHOWN = (
+    select(_MESSAGES.c.seq, _MESSAGES.c.role, _MESSAGES.c.content)
+    .where(_MESSAGES.c.chat_id == bindparam("p_id"))
+    .order_by(_MESSAGES.c.seq)
+)
+
+
+async def claim_turn(
+    session: AsyncSession, chat_id: str, owner: str, now: datetime, until: datetime
+) -> tuple[Chat, int] | None:
+    """Take the chat's turn lease: the chat and its version, or None if another turn holds it.
+
+    One conditional UPDATE on both databases: on PostgreSQL a concurrent claim waits on the
+    row lock, then re-checks the condition and finds the lease taken. Raises NotFoundError
+    when there is no such chat.
+    """
+    params = {"p_id": chat_id, "p_now": now, "p_owner": owner, "p_until": until}
+    row = (await session.execute(_CLAIM, params)).first()
+    if row is None:
+        await get_chat(session, chat_id)  # missing (404) rather than busy (409)
+        return None
+    return _chat(row), int(row.version)
+
+
+async def list_shown(session: AsyncSession, chat_id: str) -> list[tuple[int, str, str]]:
+    """(seq, role, content) of every message, in order: what a turn may show the model."""
+    rows = await session.execute(_SHOWN, {"p_id": chat_id})
+    return [(seq, role, content) for seq, role, content in rows]
+
+
+async def release_turn(session: AsyncSession, chat_id: str, owner: str) -> None:
+    stmt = (
+        update(ChatRow)
+        .where(ChatRow.id == chat_id, ChatRow.turn_owner == owner)
+        .values(turn_owner=None, turn_until=None)
+    )
+    await session.execute(stmt)
+
+
+async def rate_message(
+    session: AsyncSession, chat_id: str, message_id: str, feedback: Feedback
+) -> Message:
+    row = await session.get(ChatMessageRow, message_id)
+    if row is None or row.chat_id != chat_id:
+        raise NotFoundError(f"message {message_id!r} not found in chat {chat_id!r}")
+    row.rating, row.comment, row.rated_at = (
+        feedback.rating.value,
+        feedback.comment,
+        feedback.created_at,
+    )
+    await session.flush()
+    return _message(row)

@@ -1,0 +1,137 @@
+"""One chat turn: the chain run on the fitted history, then the question and answer stored.
+
+A turn holds the chat's turn lease (see `ChatService.open_turn`) from opening until its
+outcome is stored, and gives it back in that same transaction. Success stores the question and
+the answer together; a failure stores only a failure record; a cancelled turn (the client
+left) stores the question and what was generated, marked `interrupted`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+import msgspec
+
+from runtime import errors
+from runtime.chats import store
+from runtime.chats.recent import Shown
+from runtime.chats.types import Chat, Failure, Message, Role, Status, Usage
+from runtime.db import Database
+from runtime.execution.chains import ChainChat
+from runtime.taskengine.chat import OpenAIChatRequest, OpenAIChatResponse
+
+DeltaSink = Callable[[str], Awaitable[None]]
+Clock = Callable[[], datetime]
+Remember = Callable[[int, list[Shown]], None]  # the chat's version after our write, what we added
+
+
+class Turn:
+    """An opened turn: `run` it once."""
+
+    def __init__(  # noqa: PLR0913 - the parts of one turn, built by ChatService only
+        self,
+        db: Database,
+        chains: ChainChat,
+        clock: Clock,
+        chat: Chat,
+        request: OpenAIChatRequest,
+        *,
+        question: str,
+        seq: int,
+        owner: str,
+        remember: Remember = lambda _after, _added: None,
+    ) -> None:
+        self._db, self._chains, self._clock = db, chains, clock
+        self.chat = chat
+        self.request = request
+        self.question = question
+        self._seq = seq
+        self._owner = owner
+        self._remember = remember
+        self.answer_id = str(uuid.uuid4())
+        self._parts: list[str] = []
+
+    async def run(self, on_delta: DeltaSink | None = None) -> Message:
+        """Run the chain; the stored answer, or the failure raised after it was recorded."""
+
+        async def sink(text: str) -> None:
+            self._parts.append(text)
+            if on_delta is not None:
+                await on_delta(text)
+
+        try:
+            # a whole answer is asked for whole: nothing of it exists before it is complete
+            streamed = sink if on_delta is not None else None
+            response = await self._chains.complete(self.chat.chain_id, self.request, streamed)
+            content, usage = _answer(response)
+        except asyncio.CancelledError:
+            with contextlib.suppress(errors.NotFoundError):
+                await asyncio.shield(self._store("".join(self._parts), Usage(), Status.INTERRUPTED))
+            raise
+        except errors.Error as exc:
+            await asyncio.shield(self.fail(exc.message, exc.status))
+            raise
+        except Exception:
+            await asyncio.shield(self.fail(errors.INTERNAL, 500))
+            raise
+        return await self._store(content, usage, Status.COMPLETE)
+
+    async def _store(self, content: str, usage: Usage, status: Status) -> Message:
+        now = self._clock()
+        question = Message(
+            id=str(uuid.uuid4()),
+            chat_id=self.chat.id,
+            seq=self._seq,
+            role=Role.USER,
+            content=self.question,
+            created_at=now,
+        )
+        answer = Message(
+            id=self.answer_id,
+            chat_id=self.chat.id,
+            seq=self._seq + 1,
+            role=Role.ASSISTANT,
+            content=content,
+            status=status,
+            usage=usage,
+            created_at=now,
+        )
+        try:
+            async with self._db.transaction() as session:
+                await store.add_messages(session, [question, answer])
+                after = await store.touch_chat(session, self.chat.id, now, release=self._owner)
+        except errors.ConflictError:  # the chat's row is gone: nothing refers to it any more
+            raise errors.NotFoundError(
+                f"chat {self.chat.id!r} was deleted while it was answering"
+            ) from None
+        self._remember(after, [(m.seq, m.role.value, m.content) for m in (question, answer)])
+        return answer
+
+    async def fail(self, error: str, status: int) -> None:
+        """Record the failed turn and give the lease back; no message is stored."""
+        failure = Failure(
+            id=str(uuid.uuid4()),
+            chat_id=self.chat.id,
+            message=self.question,
+            error=error,
+            status=status,
+            created_at=self._clock(),
+        )
+        with contextlib.suppress(errors.ConflictError):  # unless the chat was deleted meanwhile
+            async with self._db.transaction() as session:
+                await store.add_failure(session, failure)
+                await store.release_turn(session, self.chat.id, self._owner)
+
+
+def _answer(response: OpenAIChatResponse) -> tuple[str, Usage]:
+    if not response.choices:
+        raise errors.UpstreamError("the chain's answer has no choices")
+    content = response.choices[0].message.content or ""
+    usage = response.usage
+    if usage is None:
+        return content, Usage()
+    return content, msgspec.convert(usage, Usage, from_attributes=True)

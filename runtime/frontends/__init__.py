@@ -1,0 +1,1 @@
+"""Frontends: chat platforms connected to chains (Telegram bots)."""
