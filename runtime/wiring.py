@@ -38,12 +38,14 @@ from runtime.functions import (
     RunPolicy,
 )
 from runtime.hooks import HookService
+from runtime.identity import KeyService, RateLimiter
 from runtime.providerconfig import ProviderService, SecretBox
 from runtime.providers import DriverSettings
 from runtime.providers.outbound import OutboundPolicy
 from runtime.providers.transport import LeanTransport
 from runtime.registry import BackendService, ModelService
 from runtime.routing import Health, Resolver
+from runtime.routing.reach import Confinement
 from runtime.sandbox import Limits, Sandbox
 from runtime.state import SnapshotHolder
 from runtime.state.drivers import Drivers
@@ -76,6 +78,9 @@ class Services:
     chain_chat: ChainChat
     hooks: HookService
     identity: VersionOut
+    keys: KeyService
+    limiter: RateLimiter
+    confinement: Confinement
 
 
 def outbound_policy(settings: Settings) -> OutboundPolicy:
@@ -145,12 +150,7 @@ def build_services(
         interval=settings.reconcile_interval,
         prune=settings.prune_models,
     )
-    resolver = Resolver(
-        snapshot,
-        Health(),
-        random.Random(),  # noqa: S311 - load spreading
-        recheck=refresher.model,
-    )
+    groups, (confinement, resolver) = _routing(settings, db, snapshot, refresher, changed)
     gateway = ChatGateway(resolver, drivers)
     deliveries = Deliveries(max_depth=settings.trigger_depth, clock=lambda: datetime.now(UTC))
     bus = EventBus()
@@ -177,7 +177,7 @@ def build_services(
             on_change=changed,
             purge=downloads.remove_model,
         ),
-        groups=GroupService(db, max_rows=settings.max_rows, on_change=changed),
+        groups=groups,
         providers=providers,
         downloads=downloads,
         snapshot=snapshot,
@@ -192,6 +192,9 @@ def build_services(
         chain_runner=runner,
         chain_chat=ChainChat(runner),
         identity=identity(node, settings.tenancy),
+        keys=KeyService(db, max_rows=settings.max_rows),
+        limiter=RateLimiter(db),
+        confinement=confinement,
     )
     loops: dict[str, Loop] = {"reconcile": reconcile}
     loops |= {f"download-{n}": loop for n, loop in enumerate(pull_loops)}
@@ -200,6 +203,26 @@ def build_services(
             asyncpg_dsn(db.url), node, bus, fetch=events.by_nid, on_event=deliveries.wake
         )
     return services, loops | function_loops
+
+
+def _routing(
+    settings: Settings,
+    db: Database,
+    snapshot: SnapshotHolder,
+    refresher: Refresher,
+    changed: Callable[[], None],
+) -> tuple[GroupService, tuple[Confinement, Resolver]]:
+    """Groups, and the resolver confined to a group-limited caller's reach while it is served."""
+    groups = GroupService(db, max_rows=settings.max_rows, on_change=changed)
+    confinement = Confinement(groups.reach)
+    resolver = Resolver(
+        snapshot,
+        Health(),
+        random.Random(),  # noqa: S311 - load spreading
+        recheck=refresher.model,
+        confinement=confinement,
+    )
+    return groups, (confinement, resolver)
 
 
 def _chains(

@@ -9,6 +9,7 @@ from runtime.api.execute import ExecuteController
 from runtime.api.functions import ExecutorController, FunctionController, TriggerController
 from runtime.api.groups import GroupController, GroupLookupController
 from runtime.api.hooks import HookController, SupportedController
+from runtime.api.keys import KeyController
 from runtime.api.mappings import IngestController, MappingController
 from runtime.api.models import ModelController
 from runtime.api.ollama import OllamaController
@@ -31,6 +32,7 @@ CONTROLLERS = [
     GroupController,
     HookController,
     IngestController,
+    KeyController,
     MappingController,
     ModelAffinityController,
     ModelController,

@@ -22,14 +22,21 @@ def _capable(caps: Capabilities, needs: frozenset[Capability]) -> bool:
     return all(checks[need] for need in needs)
 
 
-def candidates(snapshot: Snapshot, request: RouteRequest) -> list[Route]:
-    """Every healthy (backend, served model) pair that can serve the request."""
+def candidates(
+    snapshot: Snapshot, request: RouteRequest, reach: frozenset[tuple[str, str]] | None = None
+) -> list[Route]:
+    """Every healthy (backend, served model) pair that can serve the request.
+
+    With `reach` (`(backend id, canonical model)` pairs), only the pairs inside it.
+    """
     wanted = canonical(request.model)
     found = []
     for state in snapshot.backends.values():
         if state.error or not state.groups:
             continue
         if request.provider and state.backend.type != request.provider:
+            continue
+        if reach is not None and (state.backend.id, wanted) not in reach:
             continue
         for pulled in state.pulled:
             caps = pulled.capabilities

@@ -7,6 +7,7 @@ from runtime.db.tables import (
     events,
     functions,
     hooks,
+    identity,
     providers,
     registry,
 )
@@ -18,6 +19,7 @@ __all__ = [
     "events",
     "functions",
     "hooks",
+    "identity",
     "providers",
     "registry",
 ]

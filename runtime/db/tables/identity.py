@@ -1,0 +1,38 @@
+"""Tables of identity and access: API keys and the windowed request counters of rate limits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from runtime.db.base import Base, JSONType, UTCDateTime, id_column
+
+
+class ApiKeyRow(Base):
+    """An API key: only the SHA-256 of its secret is kept; `prefix` finds it."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = id_column()
+    prefix: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    secret_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    scopes: Mapped[list[str]] = mapped_column(JSONType, nullable=False)
+    groups: Mapped[list[str] | None] = mapped_column(JSONType, nullable=True)
+    rpm: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    tpm: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, index=True)
+
+
+class RateCountRow(Base):
+    """What one subject (a key, a user, an address) used in one fixed window of a minute."""
+
+    __tablename__ = "rate_counts"
+
+    subject: Mapped[str] = mapped_column(String(300), primary_key=True)
+    window: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    used: Mapped[int] = mapped_column(BigInteger, nullable=False)
