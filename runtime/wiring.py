@@ -196,7 +196,7 @@ def build_services(
         limiter=RateLimiter(db),
         confinement=confinement,
     )
-    loops: dict[str, Loop] = {"reconcile": reconcile}
+    loops: dict[str, Loop] = {"reconcile": reconcile, "rate-limits": services.limiter}
     loops |= {f"download-{n}": loop for n, loop in enumerate(pull_loops)}
     if not db.is_sqlite:
         loops["events-listen"] = Listener(
