@@ -69,6 +69,7 @@ def create_app(settings: Settings) -> Litestar:
     access = Access(
         token=settings.api_token,
         keys=services.keys,
+        users=services.users,
         limiter=services.limiter,
         confinement=services.confinement,
     )

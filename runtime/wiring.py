@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import ParamSpec
+from typing import Any, ParamSpec
 
 import httpx
 
@@ -38,7 +38,7 @@ from runtime.functions import (
     RunPolicy,
 )
 from runtime.hooks import HookService
-from runtime.identity import KeyService, RateLimiter
+from runtime.identity import KeyService, RateLimiter, UserService
 from runtime.providerconfig import ProviderService, SecretBox
 from runtime.providers import DriverSettings
 from runtime.providers.outbound import OutboundPolicy
@@ -79,6 +79,8 @@ class Services:
     hooks: HookService
     identity: VersionOut
     keys: KeyService
+    users: UserService
+    registration: bool
     limiter: RateLimiter
     confinement: Confinement
 
@@ -192,8 +194,8 @@ def build_services(
         chain_runner=runner,
         chain_chat=ChainChat(runner),
         identity=identity(node, settings.tenancy),
-        keys=KeyService(db, max_rows=settings.max_rows),
-        limiter=RateLimiter(db),
+        **_identity(settings, db),
+        registration=settings.self_registration,
         confinement=confinement,
     )
     loops: dict[str, Loop] = {"reconcile": reconcile, "rate-limits": services.limiter}
@@ -203,6 +205,20 @@ def build_services(
             asyncpg_dsn(db.url), node, bus, fetch=events.by_nid, on_event=deliveries.wake
         )
     return services, loops | function_loops
+
+
+def _identity(settings: Settings, db: Database) -> dict[str, Any]:
+    """API keys, users and the rate limiter they share."""
+    limiter = RateLimiter(db)
+    users = UserService(
+        db,
+        limiter,
+        signing_key=settings.token_secret,
+        token_ttl=settings.token_ttl,
+        login_rpm=settings.login_rpm,
+        max_rows=settings.max_rows,
+    )
+    return {"keys": KeyService(db, max_rows=settings.max_rows), "users": users, "limiter": limiter}
 
 
 def _routing(

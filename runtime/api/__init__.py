@@ -18,6 +18,7 @@ from runtime.api.providers import ProviderController
 from runtime.api.state import StateController
 from runtime.api.system import SystemController
 from runtime.api.tasks import ChainChatController, TaskController
+from runtime.api.users import LoginController, UserController
 
 CONTROLLERS = [
     BackendAffinityController,
@@ -33,6 +34,7 @@ CONTROLLERS = [
     HookController,
     IngestController,
     KeyController,
+    LoginController,
     MappingController,
     ModelAffinityController,
     ModelController,
@@ -45,6 +47,7 @@ CONTROLLERS = [
     SystemController,
     TaskController,
     TriggerController,
+    UserController,
 ]
 
 __all__ = ["CONTROLLERS"]

@@ -2,10 +2,11 @@
 
 An ASGI middleware around every route (Litestar has matched the route, so the scope names
 its path template). With a configured token, every route but the `OPEN` ones needs a
-credential: the token itself (the admin key) or an API key (`X-API-Key` or `Authorization:
-Bearer`). The principal goes in `scope["user"]` (`request.user`); without a token every request
-acts as the anonymous admin and presented keys are ignored. A group-limited key's request runs
-confined to its groups' models (`routing.reach`); a rate-limited one carries `X-RateLimit-*`.
+credential: the token itself (the admin key), an API key or a user's access token (`X-API-Key`
+or `Authorization: Bearer`). The principal goes in `scope["user"]` (`request.user`); without a
+token every request acts as the anonymous admin and presented credentials are ignored. A
+group-limited key's request runs confined to its groups' models (`routing.reach`); a
+rate-limited one carries `X-RateLimit-*`.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from runtime import errors
 from runtime.api.scopes import OPEN, required
-from runtime.identity import KeyService, RateLimiter
-from runtime.identity.types import ADMIN_TOKEN, ANONYMOUS, Principal, Quota
+from runtime.identity import KeyService, RateLimiter, UserService
+from runtime.identity.limits import headers
+from runtime.identity.types import ADMIN_TOKEN, ANONYMOUS, Principal
 from runtime.routing.reach import Confinement
 
 UNAUTHORIZED = "unauthorized: missing or invalid API key"
@@ -32,13 +34,17 @@ class Access:
 
     token: str
     keys: KeyService
+    users: UserService
     limiter: RateLimiter
     confinement: Confinement
 
     def known(self, scope: Scope) -> bool:
         """Whether the request's credential is valid, from memory only (for 404 and 405)."""
         presented = _presented(scope)
-        return self._is_token(presented) or self.keys.known(presented) is not None
+        if self._is_token(presented):
+            return True
+        found = self.keys.known(presented) or self.users.known(presented)
+        return found is not None
 
     def _is_token(self, presented: bytes) -> bool:
         return hmac.compare_digest(presented, self.token.encode())
@@ -48,7 +54,10 @@ class Access:
         presented = _presented(scope)
         if self._is_token(presented):
             return ADMIN_TOKEN
-        found = await self.keys.authenticate(presented)
+        if presented.startswith(b"rt-"):
+            found = await self.keys.authenticate(presented)
+        else:
+            found = await self.users.authenticate(presented)
         if found is None:
             raise errors.UnauthorizedError(UNAUTHORIZED)
         return found
@@ -91,13 +100,11 @@ def access_guard(access: Access) -> type:
 async def _limited(limiter: RateLimiter, who: Principal, rpm: int, send: Send) -> Send:
     """`send` adding the rate-limit headers; `RateLimitedError` when over the limit."""
     quota = await limiter.take(f"{who.kind}:{who.id}", rpm)
-    headers = _headers(quota)
     if not quota.allowed:
         raise errors.RateLimitedError(
-            f"rate limit reached: {rpm} requests per minute",
-            headers={**headers, "retry-after": str(quota.reset)},
+            f"rate limit reached: {rpm} requests per minute", headers=headers(quota)
         )
-    raw = [(name.encode(), value.encode()) for name, value in headers.items()]
+    raw = [(name.encode(), value.encode()) for name, value in headers(quota).items()]
 
     async def sending(message: Message) -> None:
         if message["type"] == "http.response.start":
@@ -105,14 +112,6 @@ async def _limited(limiter: RateLimiter, who: Principal, rpm: int, send: Send) -
         await send(message)
 
     return sending
-
-
-def _headers(quota: Quota) -> dict[str, str]:
-    return {
-        "x-ratelimit-limit": str(quota.limit),
-        "x-ratelimit-remaining": str(quota.remaining),
-        "x-ratelimit-reset": str(quota.reset),
-    }
 
 
 def _presented(scope: Scope) -> bytes:

@@ -42,6 +42,18 @@ class _Count:
     synced: float = 0.0  # monotonic time of the last exchange with the database
 
 
+def headers(quota: Quota) -> dict[str, str]:
+    """The `X-RateLimit-*` headers of a decision (and `Retry-After` when it refuses)."""
+    found = {
+        "x-ratelimit-limit": str(quota.limit),
+        "x-ratelimit-remaining": str(quota.remaining),
+        "x-ratelimit-reset": str(quota.reset),
+    }
+    if not quota.allowed:
+        found["retry-after"] = str(quota.reset)
+    return found
+
+
 def slack(limit: int) -> int:
     """How close to `limit` counting turns exact (all of it for small limits)."""
     return limit if limit <= EXACT_UP_TO else limit // 10

@@ -1,16 +1,20 @@
-"""SQL for API keys and for the windowed counters of rate limits."""
+"""SQL for API keys, users, shared secrets and the windowed counters of rate limits."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.db.dialect import insert
-from runtime.db.tables.identity import ApiKeyRow, RateCountRow
+from runtime.db.errors import translate
+from runtime.db.paging import paged
+from runtime.db.tables.identity import ApiKeyRow, IdentitySecretRow, RateCountRow, UserRow
 from runtime.errors import NotFoundError
-from runtime.identity.types import ApiKey, Limits
+from runtime.identity.types import ApiKey, Limits, User
+from runtime.paging import PageRequest
 
 
 def _key(row: ApiKeyRow) -> ApiKey:
@@ -80,3 +84,92 @@ async def add_use(session: AsyncSession, subject: str, window: int, amount: int)
 async def forget_windows(session: AsyncSession, before: int) -> None:
     """Drop the counters of windows older than `before`."""
     await session.execute(delete(RateCountRow).where(RateCountRow.window < before))
+
+
+def _user(row: UserRow) -> User:
+    return User(
+        id=row.id,
+        email=row.email,
+        friendly_name=row.friendly_name,
+        scopes=tuple(row.scopes),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+async def create_user(session: AsyncSession, user: User, password_hash: str) -> None:
+    session.add(
+        UserRow(
+            id=user.id,
+            email=user.email,
+            friendly_name=user.friendly_name,
+            scopes=list(user.scopes),
+            password_hash=password_hash,
+            token_version=0,
+            created_at=user.created_at,
+            updated_at=user.updated_at,
+        )
+    )
+    with translate(conflict=f"a user with email {user.email!r} already exists"):
+        await session.flush()
+
+
+async def count_users(session: AsyncSession) -> int:
+    return int(await session.scalar(select(func.count()).select_from(UserRow)) or 0)
+
+
+async def list_users(session: AsyncSession, page: PageRequest) -> list[User]:
+    stmt = paged(select(UserRow), UserRow.created_at, UserRow.id, page)
+    return [_user(row) for row in await session.scalars(stmt)]
+
+
+async def _user_row(session: AsyncSession, user_id: str) -> UserRow:
+    row = await session.get(UserRow, user_id)
+    if row is None:
+        raise NotFoundError(f"user {user_id!r} not found", param="id")
+    return row
+
+
+async def get_user(session: AsyncSession, user_id: str) -> tuple[User, int]:
+    """The user and its token version."""
+    row = await _user_row(session, user_id)
+    return _user(row), row.token_version
+
+
+async def find_login(session: AsyncSession, email: str) -> tuple[User, str, int] | None:
+    """The user with this email, its password hash and token version, if there is one."""
+    row = await session.scalar(select(UserRow).where(UserRow.email == email))
+    return None if row is None else (_user(row), row.password_hash, row.token_version)
+
+
+async def update_user(
+    session: AsyncSession, user_id: str, changes: dict[str, Any], now: datetime
+) -> User:
+    row = await _user_row(session, user_id)
+    for name, value in changes.items():
+        setattr(row, name, value)
+    row.updated_at = now
+    with translate(conflict=f"a user with email {row.email!r} already exists"):
+        await session.flush()
+    return _user(row)
+
+
+async def revoke_tokens(session: AsyncSession, user_id: str) -> None:
+    """Every token issued to the user so far stops working."""
+    await session.execute(
+        update(UserRow).where(UserRow.id == user_id).values(token_version=UserRow.token_version + 1)
+    )
+
+
+async def delete_user(session: AsyncSession, user_id: str) -> None:
+    await session.delete(await _user_row(session, user_id))
+    await session.flush()
+
+
+async def shared_secret(session: AsyncSession, name: str, candidate: str) -> str:
+    """The secret named `name`: `candidate` if none was stored yet (first start wins)."""
+    stmt = insert(session, IdentitySecretRow).values(name=name, value=candidate)
+    await session.execute(stmt.on_conflict_do_nothing(index_elements=[IdentitySecretRow.name]))
+    stored = await session.get(IdentitySecretRow, name)
+    assert stored is not None  # noqa: S101 - just inserted or already there
+    return stored.value

@@ -117,3 +117,34 @@ class Quota(msgspec.Struct, frozen=True, kw_only=True):
     remaining: int
     reset: int
     allowed: bool
+
+
+DEFAULT_USER_SCOPES: tuple[str, ...] = ("use", "read")
+
+
+class User(msgspec.Struct, frozen=True, kw_only=True):
+    """A user (never the password or its hash)."""
+
+    id: str
+    email: str
+    friendly_name: str
+    scopes: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+
+
+class UserSpec(msgspec.Struct, frozen=True, kw_only=True):
+    """A new user, or the fields of one to change (None: keep)."""
+
+    email: str | None = None
+    friendly_name: str | None = None
+    password: str | None = None
+    scopes: tuple[str, ...] | None = None
+
+
+class Session(msgspec.Struct, frozen=True, kw_only=True):
+    """A signed access token, when it expires, and whose it is."""
+
+    token: str
+    expires_at: datetime
+    user: User

@@ -98,4 +98,5 @@ async def test_open_routes_need_no_credential(settings: Settings) -> None:
         for route, needed in ROUTE_SCOPES.items():
             if needed == OPEN:
                 method, path = route.split(" ", 1)
-                assert (await client.request(method, path)).status_code == 200, route
+                response = await client.request(method, path)
+                assert response.status_code in (200, 422), (route, response.text)

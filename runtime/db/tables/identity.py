@@ -1,10 +1,10 @@
-"""Tables of identity and access: API keys and the windowed request counters of rate limits."""
+"""Tables of identity and access: API keys, users, the token signing key, rate counters."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, String
+from sqlalchemy import BigInteger, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.db.base import Base, JSONType, UTCDateTime, id_column
@@ -36,3 +36,30 @@ class RateCountRow(Base):
     subject: Mapped[str] = mapped_column(String(300), primary_key=True)
     window: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     used: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class UserRow(Base):
+    """A user who logs in with email and password (kept as an argon2id hash).
+
+    `token_version` grows on logout, which revokes every token issued before.
+    """
+
+    __tablename__ = "users"
+
+    id: Mapped[str] = id_column()
+    email: Mapped[str] = mapped_column(String(320), unique=True, nullable=False)
+    friendly_name: Mapped[str] = mapped_column(String(255), nullable=False)
+    password_hash: Mapped[str] = mapped_column(Text, nullable=False)
+    scopes: Mapped[list[str]] = mapped_column(JSONType, nullable=False)
+    token_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+
+class IdentitySecretRow(Base):
+    """A secret generated on first start and shared by every replica (the token signing key)."""
+
+    __tablename__ = "identity_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, nullable=False)

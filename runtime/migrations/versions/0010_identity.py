@@ -1,6 +1,7 @@
 """identity
 
-API keys (only a hash of each secret) and the windowed counters of rate limits.
+API keys (only a hash of each secret), users (argon2id password hashes), the shared token
+signing key, and the windowed counters of rate limits.
 
 Revision ID: 0010
 Revises: 0009
@@ -49,9 +50,34 @@ def upgrade() -> None:
         sa.Column("used", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint("subject", "window", name=op.f("pk_rate_counts")),
     )
+    op.create_table(
+        "users",
+        sa.Column("id", sa.String(length=255), nullable=False),
+        sa.Column("email", sa.String(length=320), nullable=False),
+        sa.Column("friendly_name", sa.String(length=255), nullable=False),
+        sa.Column("password_hash", sa.Text(), nullable=False),
+        sa.Column("scopes", _JSON, nullable=False),
+        sa.Column("token_version", sa.Integer(), nullable=False),
+        sa.Column("created_at", runtime.db.base.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", runtime.db.base.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
+        sa.UniqueConstraint("email", name=op.f("uq_users_email")),
+    )
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_users_created_at"), ["created_at"], unique=False)
+    op.create_table(
+        "identity_secrets",
+        sa.Column("name", sa.String(length=64), nullable=False),
+        sa.Column("value", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("name", name=op.f("pk_identity_secrets")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("identity_secrets")
+    with op.batch_alter_table("users", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_users_created_at"))
+    op.drop_table("users")
     op.drop_table("rate_counts")
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_keys_created_at"))
