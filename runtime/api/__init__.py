@@ -15,6 +15,7 @@ from runtime.api.models import ModelController
 from runtime.api.ollama import OllamaController
 from runtime.api.openai import OpenAIController
 from runtime.api.providers import ProviderController
+from runtime.api.sessions import SessionController
 from runtime.api.state import StateController
 from runtime.api.system import SystemController
 from runtime.api.tasks import ChainChatController, TaskController
@@ -42,6 +43,7 @@ CONTROLLERS = [
     OpenAIController,
     ProviderController,
     QueueController,
+    SessionController,
     StateController,
     SupportedController,
     SystemController,

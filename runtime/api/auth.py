@@ -18,13 +18,16 @@ from dataclasses import dataclass
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from runtime import errors
-from runtime.api.scopes import OPEN, required
+from runtime.api.scopes import OPEN, SIGNED_IN, required
 from runtime.identity import KeyService, RateLimiter, UserService
 from runtime.identity.limits import headers
 from runtime.identity.types import ADMIN_TOKEN, ANONYMOUS, Principal
 from runtime.routing.reach import Confinement
 
 UNAUTHORIZED = "unauthorized: missing or invalid API key"
+CROSS_SITE = "forbidden: a cookie-authenticated change must come from this server's own origin"
+SESSION_COOKIE = "rt_session"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 Known = Callable[[Scope], bool]
 
 
@@ -40,7 +43,7 @@ class Access:
 
     def known(self, scope: Scope) -> bool:
         """Whether the request's credential is valid, from memory only (for 404 and 405)."""
-        presented = _presented(scope)
+        presented = _presented(scope) or _cookie(scope)
         if self._is_token(presented):
             return True
         found = self.keys.known(presented) or self.users.known(presented)
@@ -50,8 +53,16 @@ class Access:
         return hmac.compare_digest(presented, self.token.encode())
 
     async def principal(self, scope: Scope) -> Principal:
-        """Who presents the request's credential; `UnauthorizedError` if nobody valid."""
+        """Who presents the request's credential; `UnauthorizedError` if nobody valid.
+
+        Without a header credential, the session cookie is read: a change it asks for must come
+        from our own origin (`PermissionDeniedError` otherwise: cross-site request forgery).
+        """
         presented = _presented(scope)
+        if not presented:
+            presented = _cookie(scope)
+            if presented and _cross_site(scope):
+                raise errors.PermissionDeniedError(CROSS_SITE)
         if self._is_token(presented):
             return ADMIN_TOKEN
         if presented.startswith(b"rt-"):
@@ -77,11 +88,13 @@ def access_guard(access: Access) -> type:
                 return
             needed = required(str(scope.get("method", "GET")), str(scope.get("path_template", "")))
             if needed == OPEN:
+                if _cookie(scope) and _cross_site(scope):
+                    raise errors.PermissionDeniedError(CROSS_SITE)
                 scope["user"] = ANONYMOUS
                 await self.app(scope, receive, send)
                 return
             who = await access.principal(scope)
-            if not who.allows(needed):
+            if needed != SIGNED_IN and not who.allows(needed):
                 raise errors.PermissionDeniedError(
                     f"permission denied: this route needs the {needed!r} scope"
                 )
@@ -122,3 +135,26 @@ def _presented(scope: Scope) -> bytes:
         if name == b"authorization" and value[:7].lower() == b"bearer ":
             return value[7:].strip()
     return b""
+
+
+def _cookie(scope: Scope) -> bytes:
+    """The session cookie's value, if the request carries one."""
+    wanted = SESSION_COOKIE.encode() + b"="
+    for name, value in scope["headers"]:
+        if name == b"cookie":
+            for part in value.split(b";"):
+                pair = part.strip()
+                if pair.startswith(wanted):
+                    return pair[len(wanted) :]
+    return b""
+
+
+def _cross_site(scope: Scope) -> bool:
+    """Whether a state-changing request comes from another origin than ours (or none said)."""
+    if scope.get("method", "GET") in SAFE_METHODS:
+        return False
+    headers = dict(scope["headers"])
+    origin = headers.get(b"origin") or headers.get(b"referer") or b""
+    host = headers.get(b"host", b"")
+    _, _, rest = origin.partition(b"://")
+    return not host or rest.split(b"/", 1)[0] != host

@@ -1,9 +1,9 @@
 """The scope each route needs: one table, checked against the app's routes by a test.
 
 Keys are `METHOD /path` as Litestar formats the route's path (as in `operations.OPERATIONS`).
-`OPEN` routes need no credential. `OPTIONS` (answered by Litestar) needs `read`; a route
-missing from the table needs `admin` (closed by default). See `runtime.identity.types.IMPLIED`
-for what each scope grants. Pure data.
+`OPEN` routes need no credential, `SIGNED_IN` ones any valid credential. `OPTIONS` (answered
+by Litestar) needs `read`; a route missing from the table needs `admin` (closed by default).
+See `runtime.identity.types.IMPLIED` for what each scope grants. Pure data.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Final
 
 OPEN: Final = "open"
+SIGNED_IN: Final = "signed-in"  # any valid credential, whatever its scopes
 ADMIN: Final = "admin"
 MANAGE: Final = "manage"
 USE: Final = "use"
@@ -90,6 +91,11 @@ ROUTE_SCOPES: dict[str, str] = {
     "POST /login": OPEN,
     "POST /register": OPEN,
     "POST /token_refresh": OPEN,
+    "POST /ui/login": OPEN,
+    "POST /ui/register": OPEN,
+    "POST /ui/token_refresh": OPEN,
+    "GET /ui/me": SIGNED_IN,
+    "POST /ui/logout": SIGNED_IN,
     "GET /users": ADMIN,
     "POST /users": ADMIN,
     "DELETE /users/{user_id}": ADMIN,
