@@ -70,6 +70,7 @@ def create_app(settings: Settings) -> Litestar:
         token=settings.api_token,
         keys=services.keys,
         users=services.users,
+        access=services.access,
         limiter=services.limiter,
         confinement=services.confinement,
     )

@@ -39,6 +39,7 @@ from runtime.functions import (
 )
 from runtime.hooks import HookService
 from runtime.identity import KeyService, RateLimiter, UserService
+from runtime.identity.acl import AccessService
 from runtime.providerconfig import ProviderService, SecretBox
 from runtime.providers import DriverSettings
 from runtime.providers.outbound import OutboundPolicy
@@ -80,6 +81,7 @@ class Services:
     identity: VersionOut
     keys: KeyService
     users: UserService
+    access: AccessService
     registration: bool
     limiter: RateLimiter
     confinement: Confinement
@@ -208,7 +210,7 @@ def build_services(
 
 
 def _identity(settings: Settings, db: Database) -> dict[str, Any]:
-    """API keys, users and the rate limiter they share."""
+    """API keys, users, the rate limiter they share, and access-control entries."""
     limiter = RateLimiter(db)
     users = UserService(
         db,
@@ -218,7 +220,8 @@ def _identity(settings: Settings, db: Database) -> dict[str, Any]:
         login_rpm=settings.login_rpm,
         max_rows=settings.max_rows,
     )
-    return {"keys": KeyService(db, max_rows=settings.max_rows), "users": users, "limiter": limiter}
+    keys = KeyService(db, max_rows=settings.max_rows)
+    return {"keys": keys, "users": users, "limiter": limiter, "access": AccessService(db)}
 
 
 def _routing(

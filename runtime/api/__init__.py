@@ -1,5 +1,6 @@
 """The HTTP boundary: Litestar controllers, request and response Structs, error mapping."""
 
+from runtime.api.access import AccessController, PermissionController
 from runtime.api.affinity import BackendAffinityController, ModelAffinityController
 from runtime.api.backends import BackendController
 from runtime.api.chains import ChainController
@@ -22,6 +23,7 @@ from runtime.api.tasks import ChainChatController, TaskController
 from runtime.api.users import LoginController, UserController
 
 CONTROLLERS = [
+    AccessController,
     BackendAffinityController,
     BackendController,
     ChainChatController,
@@ -41,6 +43,7 @@ CONTROLLERS = [
     ModelController,
     OllamaController,
     OpenAIController,
+    PermissionController,
     ProviderController,
     QueueController,
     SessionController,

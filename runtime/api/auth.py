@@ -18,8 +18,10 @@ from dataclasses import dataclass
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from runtime import errors
+from runtime.api.resources import RESOURCE_ROUTES, require
 from runtime.api.scopes import OPEN, SIGNED_IN, required
 from runtime.identity import KeyService, RateLimiter, UserService
+from runtime.identity.acl import AccessService
 from runtime.identity.limits import headers
 from runtime.identity.types import ADMIN_TOKEN, ANONYMOUS, Principal
 from runtime.routing.reach import Confinement
@@ -38,6 +40,7 @@ class Access:
     token: str
     keys: KeyService
     users: UserService
+    access: AccessService
     limiter: RateLimiter
     confinement: Confinement
 
@@ -99,6 +102,11 @@ def access_guard(access: Access) -> type:
                     f"permission denied: this route needs the {needed!r} scope"
                 )
             scope["user"] = who
+            guarded = RESOURCE_ROUTES.get(f"{scope.get('method')} {scope.get('path_template')}")
+            if guarded is not None and not who.allows("admin"):
+                kind, param, permission = guarded
+                resource = str(scope["path_params"].get(param, ""))
+                await require(access.access, who, kind, resource, permission)
             if who.limits.rpm is not None:
                 send = await _limited(access.limiter, who, who.limits.rpm, send)
             if who.groups is None:

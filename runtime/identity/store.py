@@ -5,14 +5,22 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import msgspec
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.db.dialect import insert
 from runtime.db.errors import translate
 from runtime.db.paging import paged
-from runtime.db.tables.identity import ApiKeyRow, IdentitySecretRow, RateCountRow, UserRow
+from runtime.db.tables.identity import (
+    AccessEntryRow,
+    ApiKeyRow,
+    IdentitySecretRow,
+    RateCountRow,
+    UserRow,
+)
 from runtime.errors import NotFoundError
+from runtime.identity.access import AccessEntry
 from runtime.identity.types import ApiKey, Limits, User
 from runtime.paging import PageRequest
 
@@ -173,3 +181,70 @@ async def shared_secret(session: AsyncSession, name: str, candidate: str) -> str
     stored = await session.get(IdentitySecretRow, name)
     assert stored is not None  # noqa: S101 - just inserted or already there
     return stored.value
+
+
+def _entry(row: AccessEntryRow) -> AccessEntry:
+    return AccessEntry(
+        id=row.id,
+        identity=row.identity,
+        resource=row.resource,
+        resource_type=row.resource_type,
+        permission=row.permission,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+async def create_entry(session: AsyncSession, entry: AccessEntry) -> None:
+    session.add(AccessEntryRow(**msgspec.structs.asdict(entry)))
+    with translate(conflict="the identity already has an entry on this resource"):
+        await session.flush()
+
+
+async def list_entries(
+    session: AsyncSession, page: PageRequest, identity: str | None
+) -> list[AccessEntry]:
+    stmt = select(AccessEntryRow)
+    if identity:
+        stmt = stmt.where(AccessEntryRow.identity == identity)
+    paged_stmt = paged(stmt, AccessEntryRow.created_at, AccessEntryRow.id, page)
+    return [_entry(row) for row in await session.scalars(paged_stmt)]
+
+
+async def entries_on(session: AsyncSession, resource_type: str, resource: str) -> dict[str, str]:
+    """Identity -> permission on one resource."""
+    stmt = select(AccessEntryRow.identity, AccessEntryRow.permission).where(
+        AccessEntryRow.resource_type == resource_type, AccessEntryRow.resource == resource
+    )
+    return {row[0]: row[1] for row in (await session.execute(stmt)).all()}
+
+
+async def _entry_row(session: AsyncSession, entry_id: str) -> AccessEntryRow:
+    row = await session.get(AccessEntryRow, entry_id)
+    if row is None:
+        raise NotFoundError(f"access entry {entry_id!r} not found", param="id")
+    return row
+
+
+async def get_entry(session: AsyncSession, entry_id: str) -> AccessEntry:
+    return _entry(await _entry_row(session, entry_id))
+
+
+async def update_entry(
+    session: AsyncSession, entry_id: str, changes: dict[str, str], now: datetime
+) -> AccessEntry:
+    row = await _entry_row(session, entry_id)
+    for name, value in changes.items():
+        setattr(row, name, value)
+    row.updated_at = now
+    with translate(conflict="the identity already has an entry on this resource"):
+        await session.flush()
+    return _entry(row)
+
+
+async def delete_entry(session: AsyncSession, entry_id: str) -> AccessEntry:
+    row = await _entry_row(session, entry_id)
+    entry = _entry(row)
+    await session.delete(row)
+    await session.flush()
+    return entry

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, String, Text
+from sqlalchemy import BigInteger, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from runtime.db.base import Base, JSONType, UTCDateTime, id_column
@@ -63,3 +63,18 @@ class IdentitySecretRow(Base):
 
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class AccessEntryRow(Base):
+    """A permission an identity (a user or key id) holds on one resource."""
+
+    __tablename__ = "access_entries"
+    __table_args__ = (UniqueConstraint("identity", "resource_type", "resource"),)
+
+    id: Mapped[str] = id_column()
+    identity: Mapped[str] = mapped_column(String(255), nullable=False, index=True)
+    resource: Mapped[str] = mapped_column(String(512), nullable=False)
+    resource_type: Mapped[str] = mapped_column(String(32), nullable=False)
+    permission: Mapped[str] = mapped_column(String(16), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)

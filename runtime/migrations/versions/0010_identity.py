@@ -1,7 +1,7 @@
 """identity
 
 API keys (only a hash of each secret), users (argon2id password hashes), the shared token
-signing key, and the windowed counters of rate limits.
+signing key, the windowed counters of rate limits, and access-control entries.
 
 Revision ID: 0010
 Revises: 0009
@@ -71,9 +71,32 @@ def upgrade() -> None:
         sa.Column("value", sa.Text(), nullable=False),
         sa.PrimaryKeyConstraint("name", name=op.f("pk_identity_secrets")),
     )
+    op.create_table(
+        "access_entries",
+        sa.Column("id", sa.String(length=255), nullable=False),
+        sa.Column("identity", sa.String(length=255), nullable=False),
+        sa.Column("resource", sa.String(length=512), nullable=False),
+        sa.Column("resource_type", sa.String(length=32), nullable=False),
+        sa.Column("permission", sa.String(length=16), nullable=False),
+        sa.Column("created_at", runtime.db.base.UTCDateTime(), nullable=False),
+        sa.Column("updated_at", runtime.db.base.UTCDateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_access_entries")),
+        sa.UniqueConstraint(
+            "identity", "resource_type", "resource", name=op.f("uq_access_entries_identity")
+        ),
+    )
+    with op.batch_alter_table("access_entries", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_access_entries_created_at"), ["created_at"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_access_entries_identity"), ["identity"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("access_entries", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_access_entries_identity"))
+        batch_op.drop_index(batch_op.f("ix_access_entries_created_at"))
+    op.drop_table("access_entries")
     op.drop_table("identity_secrets")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_users_created_at"))
