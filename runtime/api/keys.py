@@ -18,7 +18,7 @@ ScopeName = Annotated[str, msgspec.Meta(max_length=32)]
 
 
 class LimitsBody(ApiStruct):
-    """Requests and tokens per minute; absent is unlimited."""
+    """Requests per minute (absent: unlimited); `tpm` is refused until it is enforced."""
 
     rpm: Positive | None = None
     tpm: Positive | None = None

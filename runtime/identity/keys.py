@@ -173,6 +173,10 @@ def _validate(spec: KeySpec, now: datetime) -> None:
         raise errors.InvalidInputError("a group name is empty", param="groups")
     if spec.expires_at is not None and spec.expires_at <= now:
         raise errors.InvalidInputError("expiresAt is in the past", param="expiresAt")
-    for name, value in (("rpm", spec.limits.rpm), ("tpm", spec.limits.tpm)):
-        if value is not None and value < 1:
-            raise errors.InvalidInputError(f"limits.{name} must be positive", param=name)
+    if spec.limits.rpm is not None and spec.limits.rpm < 1:
+        raise errors.InvalidInputError("limits.rpm must be positive", param="limits.rpm")
+    if spec.limits.tpm is not None:  # refused rather than accepted and not enforced
+        raise errors.InvalidInputError(
+            "limits.tpm (tokens per minute) is not enforced yet; set limits.rpm",
+            param="limits.tpm",
+        )
