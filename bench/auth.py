@@ -29,7 +29,7 @@ from runtime.api.auth import Access, access_guard
 from runtime.config import Settings
 from runtime.db import Database
 from runtime.db.migrate import upgrade
-from runtime.identity import KeySpec, Limits
+from runtime.identity import KeySpec, Limits, UserSpec
 from runtime.wiring import build_services
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -119,7 +119,12 @@ async def guard_cost(url: str, calls: int = 20_000) -> None:
             ("key+groups", {"name": "g", "scopes": ("use",), "groups": ("bench",)}),
         ):
             secrets[label] = (await services.keys.create(KeySpec(**body))).secret  # type: ignore[arg-type]
-        access = Access(TOKEN, services.keys, services.limiter, services.confinement)
+        user = UserSpec(email="bench@example.com", password="bench password")
+        await services.users.create(user)
+        session = await services.users.login("bench@example.com", "bench password", "local")
+        secrets["user token"] = session.token
+        parts = (services.keys, services.users, services.access, services.limiter)
+        access = Access(TOKEN, *parts, services.confinement)
 
         async def answered(scope: Any, receive: Any, send: Any) -> None:
             await send({"type": "http.response.start", "status": 200, "headers": []})
@@ -128,7 +133,7 @@ async def guard_cost(url: str, calls: int = 20_000) -> None:
             return None
 
         guarded = access_guard(access)(answered)
-        bare = access_guard(Access("", services.keys, services.limiter, services.confinement))
+        bare = access_guard(Access("", *parts, services.confinement))
         unguarded = bare(answered)
         cases: dict[str, tuple[Any, bytes]] = {"no auth": (unguarded, b"")}
         cases["admin token"] = (guarded, TOKEN.encode())
