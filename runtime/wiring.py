@@ -39,6 +39,7 @@ from runtime.functions import (
 )
 from runtime.hooks import HookService
 from runtime.identity import KeyService, RateLimiter, UserService
+from runtime.identity import Limits as RateLimits
 from runtime.identity.acl import AccessService
 from runtime.providerconfig import ProviderService, SecretBox
 from runtime.providers import DriverSettings
@@ -218,6 +219,7 @@ def _identity(settings: Settings, db: Database) -> dict[str, Any]:
         signing_key=settings.token_secret,
         token_ttl=settings.token_ttl,
         login_rpm=settings.login_rpm,
+        user_limits=RateLimits(rpm=settings.user_rpm or None),
         max_rows=settings.max_rows,
     )
     keys = KeyService(db, max_rows=settings.max_rows)

@@ -23,7 +23,9 @@ from runtime.identity import passwords, store, tokens
 from runtime.identity.limits import RateLimiter, headers
 from runtime.identity.types import (
     DEFAULT_USER_SCOPES,
+    NO_LIMITS,
     SCOPES,
+    Limits,
     Principal,
     Session,
     User,
@@ -48,6 +50,7 @@ class UserService:
         signing_key: str = "",
         token_ttl: float = 3600.0,
         login_rpm: int = 10,
+        user_limits: Limits = NO_LIMITS,
         max_rows: int = 100_000,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -57,6 +60,7 @@ class UserService:
         self._key = self._configured_key
         self._ttl = token_ttl
         self._login_rpm = login_rpm
+        self._user_limits = user_limits
         self._max_rows = max_rows
         self._clock = clock
         self._cache: TtlCache[str, Entry] = TtlCache(USER_TTL, clock=time.monotonic)
@@ -168,7 +172,8 @@ class UserService:
                 user, version = await store.get_user(session, user_id)
             except errors.NotFoundError:
                 return None
-        return principal("user", user.id, frozenset(user.scopes)), version
+        who = principal("user", user.id, frozenset(user.scopes), limits=self._user_limits)
+        return who, version
 
     async def _issue(self, user: User, version: int) -> Session:
         now = int(self._clock().timestamp())

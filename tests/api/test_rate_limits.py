@@ -93,6 +93,21 @@ async def test_unlimited_key_answers_without_rate_headers(guarded: Client) -> No
     assert "x-ratelimit-limit" not in response.headers
 
 
+async def test_signed_in_users_are_limited_by_the_user_setting(settings: Settings) -> None:
+    limited = msgspec.structs.replace(settings, api_token=TOKEN, user_rpm=5)
+    async with AsyncTestClient(create_app(limited)) as client:
+        alice = {"email": "alice@example.com", "password": "correct horse"}
+        assert (await client.post("/users", json=alice, headers=ADMIN)).status_code == 201
+        token = (await client.post("/login", json=alice)).json()["token"]
+        user = {"Authorization": f"Bearer {token}"}
+        await clear_of_a_minute_boundary()
+        for n in range(5):
+            response = await client.get("/backends", headers=user)
+            assert response.status_code == 200
+            assert_limited(response, 4 - n)
+        assert_refused(await client.get("/backends", headers=user))
+
+
 @pytest.fixture
 def processes(db_url: str, tmp_path: Path) -> Iterator[list[Server]]:
     started = [Server(db_url, tmp_path, TOKEN=TOKEN) for _ in range(2)]
