@@ -61,8 +61,8 @@ def wait_port(port: int) -> None:
     raise RuntimeError(f"nothing listens on {port}")
 
 
-async def register(base: str, backend_url: str) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=10) as api:
+async def register(base: str, backend_url: str, headers: dict[str, str] | None = None) -> None:
+    async with httpx.AsyncClient(base_url=base, timeout=10, headers=headers) as api:
         group = (await api.post("/groups", json={"name": "bench"})).json()["id"]
         await api.post(
             "/models",

@@ -16,7 +16,7 @@ from litestar.middleware import DefineMiddleware
 
 from runtime.affinity.seed import seed
 from runtime.api import CONTROLLERS
-from runtime.api.auth import token_guard
+from runtime.api.auth import Access, access_guard
 from runtime.api.docs import docs_assets, openapi_config
 from runtime.api.errors import exception_handlers
 from runtime.api.media import yaml_bodies
@@ -73,15 +73,21 @@ def create_app(settings: Settings) -> Litestar:
             await http.aclose()
             await db.dispose()
 
-    middleware: list[Any] = [yaml_bodies]
-    if settings.api_token or settings.metrics_token:
-        guard = token_guard(settings.api_token, metrics_token=settings.metrics_token)
-        middleware.insert(0, DefineMiddleware(guard))
+    access = Access(
+        token=settings.api_token,
+        keys=services.keys,
+        users=services.users,
+        access=services.access,
+        limiter=services.limiter,
+        confinement=services.confinement,
+        metrics_token=settings.metrics_token,
+    )
+    middleware: list[Any] = [DefineMiddleware(access_guard(access)), yaml_bodies]
     return RuntimeApp(
         Observer(services.activity, fields=settings.log_format == "json"),
         route_handlers=[*CONTROLLERS, docs_assets()],
         dependencies=provide(services),
-        exception_handlers=exception_handlers(settings.api_token),
+        exception_handlers=exception_handlers(access.known if settings.api_token else None),
         before_request=check_input,
         request_class=ApiRequest,
         middleware=middleware,

@@ -38,6 +38,16 @@ class TtlCache(Generic[K, V]):
             loading.add_done_callback(lambda done: self._loaded(key, done, now))
         return await asyncio.shield(loading)  # one caller leaving does not cancel the others'
 
+    def peek(self, key: K) -> V | None:
+        """The value if one is held and fresh, without loading (None otherwise)."""
+        hit = self._entries.get(key)
+        if hit is not None and self._clock() - hit[0] < self._ttl:
+            return hit[1]
+        return None
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
     def _loaded(self, key: K, done: asyncio.Future[V], stamp: float) -> None:
         if self._loading.get(key) is not done:
             return  # forgotten while loading: the value may be stale

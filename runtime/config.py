@@ -39,6 +39,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     api_token: str = ""
     tenancy: str = DEFAULT_TENANCY
     secret_key: str = ""
+    # users' access tokens: signing key (empty: generated once, kept in the database), lifetime
+    token_secret: str = ""
+    token_ttl: float = 3600.0
+    self_registration: bool = False
+    login_rpm: int = 10  # login attempts a minute, per address and per account
+    user_rpm: int = 0  # requests a minute of each signed-in user; 0: unlimited
     embed_model: DefaultModel | None = None
     task_model: DefaultModel | None = None
     chat_model: DefaultModel | None = None
@@ -106,6 +112,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             api_token=reader.text("RUNTIME_API_TOKEN", "") or reader.text("TOKEN", ""),
             tenancy=reader.uuid("RUNTIME_TENANCY", DEFAULT_TENANCY),
             secret_key=reader.text("RUNTIME_SECRET_KEY", ""),
+            token_secret=reader.text("RUNTIME_TOKEN_SECRET", ""),
+            token_ttl=reader.seconds("RUNTIME_TOKEN_TTL", 3600.0),
+            self_registration=reader.flag("RUNTIME_SELF_REGISTRATION"),
+            login_rpm=reader.integer("RUNTIME_LOGIN_RPM", 10, low=1),
+            user_rpm=reader.integer("RUNTIME_USER_RPM", 0, low=0),
             embed_model=reader.default_model("EMBED"),
             task_model=reader.default_model("TASK"),
             chat_model=reader.default_model("CHAT"),

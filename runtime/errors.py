@@ -16,6 +16,7 @@ class Error(Exception):
     status = 500
     retryable = False
     code: str | None = None
+    kind: str | None = None  # the envelope's type; None means the one of the status
 
     def __init__(self, message: str, *, param: str | None = None) -> None:
         super().__init__(message)
@@ -65,10 +66,25 @@ class ForbiddenError(Error):
     status = 403
 
 
+class PermissionDeniedError(ForbiddenError):
+    """The credential is valid but does not grant what the route needs (its scope)."""
+
+    code = "permission_denied"
+    kind = "permission_error"
+
+
 class LimitExceededError(Error):
     """A configured limit (row caps, rate) was reached."""
 
     status = 429
+
+
+class RateLimitedError(LimitExceededError):
+    """A rate limit was reached; `headers` say which, what remains and when to retry."""
+
+    def __init__(self, message: str, *, headers: dict[str, str]) -> None:
+        super().__init__(message)
+        self.headers = headers
 
 
 class UnavailableError(Error):
@@ -125,17 +141,26 @@ INTERNAL = "internal server error"
 
 
 def envelope(
-    status: int, message: str, param: str | None = None, code: str | None = None
+    status: int,
+    message: str,
+    param: str | None = None,
+    code: str | None = None,
+    kind: str | None = None,
 ) -> dict[str, dict[str, str | None]]:
     """The OpenAI-style error body `{"error": {...}}`, for HTTP answers and stream events alike."""
-    kind, default_code = KINDS.get(status, ("api_error", "unknown_error"))
+    default_kind, default_code = KINDS.get(status, ("api_error", "unknown_error"))
     return {
-        "error": {"message": message, "type": kind, "code": code or default_code, "param": param}
+        "error": {
+            "message": message,
+            "type": kind or default_kind,
+            "code": code or default_code,
+            "param": param,
+        }
     }
 
 
 def envelope_of(exc: BaseException) -> dict[str, dict[str, str | None]]:
     """The envelope of any exception: a domain error's own, a generic 500 for anything else."""
     if isinstance(exc, Error):
-        return envelope(exc.status, exc.message, exc.param, exc.code)
+        return envelope(exc.status, exc.message, exc.param, exc.code, exc.kind)
     return envelope(500, INTERNAL)

@@ -51,6 +51,9 @@ from runtime.functions import (
     RunPolicy,
 )
 from runtime.hooks import HookService
+from runtime.identity import KeyService, RateLimiter, UserService
+from runtime.identity import Limits as RateLimits
+from runtime.identity.acl import AccessService
 from runtime.observability.ops import Operations
 from runtime.providerconfig import ProviderService, SecretBox
 from runtime.providers import DriverSettings
@@ -58,6 +61,7 @@ from runtime.providers.outbound import OutboundPolicy
 from runtime.providers.transport import LeanTransport
 from runtime.registry import BackendService, ModelService
 from runtime.routing import Health, Resolver
+from runtime.routing.reach import Confinement
 from runtime.sandbox import Limits, Sandbox
 from runtime.state import SnapshotHolder
 from runtime.state.drivers import Drivers
@@ -94,6 +98,12 @@ class Services:
     identity: VersionOut
     activity: Activity
     system: SystemProbe
+    keys: KeyService
+    users: UserService
+    access: AccessService
+    registration: bool
+    limiter: RateLimiter
+    confinement: Confinement
 
 
 def outbound_policy(settings: Settings) -> OutboundPolicy:
@@ -166,12 +176,7 @@ def build_services(
         interval=settings.reconcile_interval,
         prune=settings.prune_models,
     )
-    resolver = Resolver(
-        snapshot,
-        Health(),
-        random.Random(),  # noqa: S311 - load spreading
-        recheck=refresher.model,
-    )
+    groups, (confinement, resolver) = _routing(settings, db, snapshot, refresher, changed)
     gateway = ChatGateway(resolver, drivers)
     deliveries = Deliveries(max_depth=settings.trigger_depth, clock=lambda: datetime.now(UTC))
     bus = EventBus()
@@ -197,7 +202,7 @@ def build_services(
             on_change=changed,
             purge=downloads.remove_model,
         ),
-        groups=GroupService(db, max_rows=settings.max_rows, on_change=changed),
+        groups=groups,
         providers=providers,
         downloads=downloads,
         snapshot=snapshot,
@@ -226,8 +231,15 @@ def build_services(
             ),
             multiprocess=settings.metrics_multiprocess,
         ),
+        **_identity(settings, db),
+        registration=settings.self_registration,
+        confinement=confinement,
     )
-    loops: dict[str, Loop] = {"reconcile": reconcile, "activity": activity}
+    loops: dict[str, Loop] = {
+        "reconcile": reconcile,
+        "activity": activity,
+        "rate-limits": services.limiter,
+    }
     loops |= {f"download-{n}": loop for n, loop in enumerate(pull_loops)}
     if not db.is_sqlite:
         loops["events-listen"] = Listener(
@@ -248,6 +260,42 @@ def _activity(settings: Settings, db: Database, node: str, operations: Operation
         ),
     )
     return Activity(db, node, operations, bounds)
+
+
+def _identity(settings: Settings, db: Database) -> dict[str, Any]:
+    """API keys, users, the rate limiter they share, and access-control entries."""
+    limiter = RateLimiter(db)
+    users = UserService(
+        db,
+        limiter,
+        signing_key=settings.token_secret,
+        token_ttl=settings.token_ttl,
+        login_rpm=settings.login_rpm,
+        user_limits=RateLimits(rpm=settings.user_rpm or None),
+        max_rows=settings.max_rows,
+    )
+    keys = KeyService(db, max_rows=settings.max_rows)
+    return {"keys": keys, "users": users, "limiter": limiter, "access": AccessService(db)}
+
+
+def _routing(
+    settings: Settings,
+    db: Database,
+    snapshot: SnapshotHolder,
+    refresher: Refresher,
+    changed: Callable[[], None],
+) -> tuple[GroupService, tuple[Confinement, Resolver]]:
+    """Groups, and the resolver confined to a group-limited caller's reach while it is served."""
+    groups = GroupService(db, max_rows=settings.max_rows, on_change=changed)
+    confinement = Confinement(groups.reach)
+    resolver = Resolver(
+        snapshot,
+        Health(),
+        random.Random(),  # noqa: S311 - load spreading
+        recheck=refresher.model,
+        confinement=confinement,
+    )
+    return groups, (confinement, resolver)
 
 
 def _chains(

@@ -109,6 +109,11 @@ class GroupService:
         async with self._db.transaction() as session:
             return await store.list_model_groups(session, model_id)
 
+    async def reach(self, groups: frozenset[str]) -> list[tuple[str, str]]:
+        """`(backend id, model name)` pairs the groups (ids or names) bind together."""
+        async with self._db.transaction() as session:
+            return await store.list_reach(session, groups)
+
 
 def _validate(spec: GroupSpec) -> None:
     if not spec.name.strip():

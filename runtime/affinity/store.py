@@ -193,3 +193,15 @@ async def list_declarations(
         models = {m.id: m for g in groups for m in models_of_group.get(g, ())}
         result.append((backends[backend_id], frozenset(groups), tuple(models.values())))
     return result
+
+
+async def list_reach(session: AsyncSession, groups: frozenset[str]) -> list[tuple[str, str]]:
+    """`(backend id, model name)` of every pair sharing one of `groups` (by id or name)."""
+    wanted = select(GroupRow.id).where(GroupRow.id.in_(groups) | GroupRow.name.in_(groups))
+    stmt = (
+        select(GroupBackendRow.backend_id, ModelRow.model)
+        .join(GroupModelRow, GroupModelRow.group_id == GroupBackendRow.group_id)
+        .join(ModelRow, ModelRow.id == GroupModelRow.model_id)
+        .where(GroupBackendRow.group_id.in_(wanted))
+    )
+    return [(backend_id, model) for backend_id, model in await session.execute(stmt)]

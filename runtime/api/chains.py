@@ -11,7 +11,9 @@ from litestar.params import FromPath, FromQuery
 
 from runtime.api.base import literal, page_request
 from runtime.api.request import off_loop
+from runtime.api.resources import require, visible
 from runtime.chainstore import ChainService
+from runtime.identity.acl import AccessService
 from runtime.taskengine.schema import ChainDefinition, decode_chain, encode_chain
 
 
@@ -30,20 +32,27 @@ class ChainController(Controller):
 
     @post(status_code=201)
     async def save_chain(
-        self, request: Request[Any, Any, Any], chains: NamedDependency[ChainService]
+        self,
+        request: Request[Any, Any, Any],
+        chains: NamedDependency[ChainService],
+        access: NamedDependency[AccessService],
     ) -> Response[bytes]:
-        saved = await chains.save(await _chain(request))
-        return _json(encode_chain(saved), 201)
+        chain = await _chain(request)
+        await require(access, request.user, "chain", chain.id, "edit")  # replacing one
+        return _json(encode_chain(await chains.save(chain)), 201)
 
     @get()
     async def list_chains(
         self,
+        request: Request[Any, Any, Any],
         chains: NamedDependency[ChainService],
+        access: NamedDependency[AccessService],
         limit: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
     ) -> Response[bytes]:
         found = await chains.list_page(page_request(limit, cursor))
-        return _json(b"[" + b",".join(encode_chain(chain) for chain in found) + b"]")
+        shown = await visible(access, request.user, "chain", ((c.id, c) for c in found))
+        return _json(b"[" + b",".join(encode_chain(chain) for chain in shown) + b"]")
 
     @get("/{chain_id:str}")
     async def get_chain(

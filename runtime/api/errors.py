@@ -17,7 +17,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.types import ExceptionHandlersMap
 
 from runtime import errors
-from runtime.api.auth import UNAUTHORIZED, authenticated
+from runtime.api.auth import UNAUTHORIZED, Known
 from runtime.wire.ollama import Error as OllamaError
 
 log = logging.getLogger("runtime.api")
@@ -41,9 +41,13 @@ class ErrorEnvelope(msgspec.Struct):
 
 
 def error_response(
-    status: int, message: str, param: str | None = None, code: str | None = None
+    status: int,
+    message: str,
+    param: str | None = None,
+    code: str | None = None,
+    kind: str | None = None,
 ) -> Response[ErrorEnvelope]:
-    body = msgspec.convert(errors.envelope(status, message, param, code), ErrorEnvelope)
+    body = msgspec.convert(errors.envelope(status, message, param, code, kind), ErrorEnvelope)
     return Response(body, status_code=status)
 
 
@@ -56,15 +60,19 @@ def _answer(
     message: str,
     param: str | None = None,
     code: str | None = None,
+    kind: str | None = None,
 ) -> Answer:
     """The error response in the shape of the API the path belongs to."""
     if request.scope["path"].startswith(OLLAMA_PREFIX):
         return Response(OllamaError(error=message), status_code=status)
-    return error_response(status, message, param, code)
+    return error_response(status, message, param, code, kind)
 
 
 def _domain(request: Request[Any, Any, Any], exc: errors.Error) -> Answer:
-    return _answer(request, exc.status, exc.message, exc.param, exc.code)
+    response = _answer(request, exc.status, exc.message, exc.param, exc.code, exc.kind)
+    if isinstance(exc, errors.RateLimitedError):
+        response.headers.update(exc.headers)
+    return response
 
 
 def _validation(request: Request[Any, Any, Any], exc: ValidationException) -> Answer:
@@ -88,8 +96,8 @@ def _first_detail(exc: ValidationException) -> tuple[str, str | None] | None:
     return None
 
 
-def _http(request: Request[Any, Any, Any], exc: HTTPException, token: bytes) -> Answer:
-    if token and exc.status_code in (404, 405) and not authenticated(request.scope, token):
+def _http(request: Request[Any, Any, Any], exc: HTTPException, known: Known | None) -> Answer:
+    if known and exc.status_code in (404, 405) and not known(request.scope):
         # without the key, a caller learns nothing about which paths exist
         return _answer(request, 401, UNAUTHORIZED)
     message = exc.detail
@@ -108,12 +116,14 @@ def _unexpected(request: Request[Any, Any, Any], exc: Exception) -> Answer:
     return _answer(request, 500, errors.INTERNAL)
 
 
-def exception_handlers(token: str = "") -> ExceptionHandlersMap:
-    """The handlers, registered once in `create_app`; `token` as configured (empty: no auth)."""
-    expected = token.encode()
+def exception_handlers(known: Known | None = None) -> ExceptionHandlersMap:
+    """The handlers, registered once in `create_app`.
+
+    `known` tells whether a request's credential is valid (None: no authentication).
+    """
     return {
         errors.Error: _domain,
         ValidationException: _validation,
-        HTTPException: lambda request, exc: _http(request, exc, expected),
+        HTTPException: lambda request, exc: _http(request, exc, known),
         Exception: _unexpected,
     }

@@ -21,9 +21,9 @@ from runtime import errors
 from runtime.api.disconnect import unless_gone
 from runtime.api.ollama_models import MANAGED_BY_GROUPS, running, show, tags
 from runtime.api.streaming import OpenedStream
+from runtime.execution import ChatGateway
 from runtime.execution.ollama import OllamaGateway
 from runtime.state import SnapshotHolder
-from runtime.state.catalog import offer, offers
 from runtime.wire import ollama as ow
 
 NDJSON = "application/x-ndjson"
@@ -46,21 +46,20 @@ class OllamaController(Controller):
         return ow.Version(version=OLLAMA_API_VERSION)
 
     @get("/tags")
-    async def list_ollama_models(self, snapshot: NamedDependency[SnapshotHolder]) -> ow.Tags:
-        current = snapshot.current
-        return tags(offers(current), current.taken_at)
+    async def list_ollama_models(
+        self, chat: NamedDependency[ChatGateway], snapshot: NamedDependency[SnapshotHolder]
+    ) -> ow.Tags:
+        return tags(chat.offers(), snapshot.current.taken_at)
 
     @get("/ps")
-    async def list_ollama_running(
-        self, snapshot: NamedDependency[SnapshotHolder]
-    ) -> ow.RunningList:
-        return running(offers(snapshot.current))
+    async def list_ollama_running(self, chat: NamedDependency[ChatGateway]) -> ow.RunningList:
+        return running(chat.offers())
 
     @post("/show", status_code=200)
     async def show_ollama_model(
-        self, data: JSONBody[ow.ShowRequest], snapshot: NamedDependency[SnapshotHolder]
+        self, data: JSONBody[ow.ShowRequest], chat: NamedDependency[ChatGateway]
     ) -> ow.Show:
-        return show(offer(snapshot.current, data.model or data.name))
+        return show(chat.offer(data.model or data.name))
 
     @post("/chat", status_code=200)
     async def ollama_chat(

@@ -17,10 +17,10 @@ from typing import Any
 
 import msgspec
 
-from runtime.api.auth import OPEN_PATHS
 from runtime.api.chats import MessageOut
 from runtime.api.errors import OLLAMA_PREFIX, ErrorEnvelope
 from runtime.api.operations import OPERATIONS, Doc
+from runtime.api.scopes import OPEN, required
 from runtime.taskengine.schema import ChainDefinition
 from runtime.wire import ollama as ow
 from runtime.wire.openai import ChatRequest, Completion
@@ -55,8 +55,8 @@ class OllamaError(ow.Error):
 
 _MEANING = {
     400: "The request is malformed (invalid JSON, a bad parameter).",
-    401: "Missing or invalid API key (only when a token is configured).",
-    403: "The entity may not be changed (a built-in group or model).",
+    401: "Missing, wrong, expired or revoked credential (only when a token is configured).",
+    403: "The credential lacks the route's scope, or the entity may not be changed.",
     404: "The addressed entity (or model, or chain) does not exist.",
     409: "The change clashes with stored state (a duplicate name).",
     413: "The request body is larger than the server reads.",
@@ -114,7 +114,8 @@ def refine(document: dict[str, Any], *, secured: bool) -> None:
             operation = item.get(method)
             if operation is not None:
                 doc = OPERATIONS.get(f"{method.upper()} {path}")
-                _operation(operation, path, doc, shapes, secured=secured and path not in OPEN_PATHS)
+                guarded = secured and required(method.upper(), path) != OPEN
+                _operation(operation, path, doc, shapes, secured=guarded)
 
 
 def _operation(
@@ -145,7 +146,7 @@ def _statuses(operation: dict[str, Any], path: str, doc: Doc | None, *, secured:
     """The error statuses an operation can give: derived from its inputs, plus its own."""
     statuses = set(_ALWAYS)
     if secured:
-        statuses.add(401)
+        statuses.update((401, 403, 429))  # no credential, not its scope, its rate limit
     places = {parameter.get("in") for parameter in operation.get("parameters", ())}
     if "path" in places or "{" in path:
         statuses.update(_PATH_ERRORS)

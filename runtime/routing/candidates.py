@@ -22,14 +22,21 @@ def _capable(caps: Capabilities, needs: frozenset[Capability]) -> bool:
     return all(checks[need] for need in needs)
 
 
-def candidates(snapshot: Snapshot, request: RouteRequest) -> list[Route]:
-    """Every healthy (backend, served model) pair that can serve the request."""
+def candidates(
+    snapshot: Snapshot, request: RouteRequest, reach: frozenset[tuple[str, str]] | None = None
+) -> list[Route]:
+    """Every healthy (backend, served model) pair that can serve the request.
+
+    With `reach` (`(backend id, canonical model)` pairs), only the pairs inside it.
+    """
     wanted = canonical(request.model)
     found = []
     for state in snapshot.backends.values():
         if state.error or not state.groups:
             continue
         if request.provider and state.backend.type != request.provider:
+            continue
+        if reach is not None and (state.backend.id, wanted) not in reach:
             continue
         for pulled in state.pulled:
             caps = pulled.capabilities
@@ -48,7 +55,10 @@ def candidates(snapshot: Snapshot, request: RouteRequest) -> list[Route]:
 
 
 def passed_over(
-    snapshot: Snapshot, request: RouteRequest, found: list[Route]
+    snapshot: Snapshot,
+    request: RouteRequest,
+    found: list[Route],
+    reach: frozenset[tuple[str, str]] | None = None,
 ) -> list[tuple[str, str]]:
     """Why each backend without a route in `found` offers none (for the activity record)."""
     chosen = {route.backend.id for route in found}
@@ -57,7 +67,9 @@ def passed_over(
     for state in snapshot.backends.values():
         if state.backend.id in chosen:
             continue
-        if state.error:
+        if reach is not None and (state.backend.id, wanted) not in reach:
+            why = "outside the groups the caller's key may use"
+        elif state.error:
             why = f"unusable: {state.error}"
         elif not state.groups:
             why = "in no group"

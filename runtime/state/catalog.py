@@ -28,8 +28,11 @@ class Offer(msgspec.Struct, frozen=True, kw_only=True):
     kinds: tuple[str, ...]
 
 
-def offers(snapshot: Snapshot) -> list[Offer]:
-    """Every model offered now, by name."""
+def offers(snapshot: Snapshot, reach: frozenset[tuple[str, str]] | None = None) -> list[Offer]:
+    """Every model offered now, by name.
+
+    With `reach` (`(backend id, canonical model)` pairs), only what is served inside it.
+    """
     found: dict[str, Offer] = {}
     states = sorted(snapshot.backends.values(), key=lambda state: state.backend.name)
     for state in states:
@@ -42,6 +45,8 @@ def offers(snapshot: Snapshot) -> list[Offer]:
             if not (caps.can_chat or caps.can_prompt or caps.can_embed):
                 continue  # served, but declared in none of the backend's groups
             key = canonical(pulled.served.name)
+            if reach is not None and (state.backend.id, key) not in reach:
+                continue
             known = found.get(key)
             if known is None:
                 name = declared.get(key, pulled.served.name)
@@ -53,10 +58,10 @@ def offers(snapshot: Snapshot) -> list[Offer]:
     return sorted(found.values(), key=lambda offer: offer.served.name)
 
 
-def offer(snapshot: Snapshot, model: str) -> Offer:
-    """The offer of `model`; `ModelNotFoundError` when nobody serves it now."""
+def offer(snapshot: Snapshot, model: str, reach: frozenset[tuple[str, str]] | None = None) -> Offer:
+    """The offer of `model`; `ModelNotFoundError` when nobody serves it now (inside `reach`)."""
     wanted = canonical(model)
-    for entry in offers(snapshot):
+    for entry in offers(snapshot, reach):
         if canonical(entry.served.name) == wanted:
             return entry
     raise errors.ModelNotFoundError(f"model '{model}' not found", param="model")

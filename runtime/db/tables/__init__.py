@@ -9,6 +9,7 @@ from runtime.db.tables import (
     events,
     functions,
     hooks,
+    identity,
     providers,
     registry,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "events",
     "functions",
     "hooks",
+    "identity",
     "providers",
     "registry",
 ]

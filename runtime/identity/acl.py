@@ -1,0 +1,120 @@
+"""AccessService: access-control entries stored, and `can` deciding with them.
+
+Entries of a resource are read at most once a `ACCESS_TTL` per process (this process's own
+changes clear them at once), so a check on every request costs a dictionary lookup.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from runtime import errors
+from runtime.cache import TtlCache
+from runtime.db import Database
+from runtime.identity import store
+from runtime.identity.access import (
+    PERMISSIONS,
+    RESOURCE_TYPES,
+    AccessEntry,
+    Parent,
+    Resource,
+    decide,
+    no_parent,
+)
+from runtime.identity.types import Principal
+from runtime.paging import PageRequest
+
+ACCESS_TTL = 1.0
+
+
+class AccessService:
+    """Who may view, edit or manage which resource."""
+
+    def __init__(
+        self, db: Database, *, clock: Callable[[], datetime] = lambda: datetime.now(UTC)
+    ) -> None:
+        self._db = db
+        self._clock = clock
+        self._cache: TtlCache[Resource, dict[str, str]] = TtlCache(ACCESS_TTL, clock=time.monotonic)
+
+    async def create(
+        self, identity: str, resource_type: str, resource: str, permission: str
+    ) -> AccessEntry:
+        _validate(identity, resource_type, resource, permission)
+        now = self._clock()
+        entry = AccessEntry(
+            id=str(uuid.uuid4()),
+            identity=identity,
+            resource=resource,
+            resource_type=resource_type,
+            permission=permission,
+            created_at=now,
+            updated_at=now,
+        )
+        async with self._db.transaction(on_commit=self._cache.forget) as session:
+            await store.create_entry(session, entry)
+        return entry
+
+    async def list_page(self, page: PageRequest, identity: str | None = None) -> list[AccessEntry]:
+        async with self._db.transaction() as session:
+            return await store.list_entries(session, page, identity)
+
+    async def get(self, entry_id: str) -> AccessEntry:
+        async with self._db.transaction() as session:
+            return await store.get_entry(session, entry_id)
+
+    async def update(self, entry_id: str, changes: dict[str, str]) -> AccessEntry:
+        async with self._db.transaction(on_commit=self._cache.forget) as session:
+            current = await store.get_entry(session, entry_id)
+            merged = {
+                "identity": changes.get("identity") or current.identity,
+                "resource_type": changes.get("resource_type") or current.resource_type,
+                "resource": changes.get("resource") or current.resource,
+                "permission": changes.get("permission") or current.permission,
+            }
+            _validate(**merged)
+            return await store.update_entry(session, entry_id, merged, self._clock())
+
+    async def delete(self, entry_id: str) -> None:
+        async with self._db.transaction(on_commit=self._cache.forget) as session:
+            await store.delete_entry(session, entry_id)
+
+    async def can(
+        self,
+        who: Principal,
+        resource_type: str,
+        resource: str,
+        needed: str,
+        parent: Parent = no_parent,
+    ) -> bool:
+        """Whether `who` may act with `needed` on the resource (see `access.decide`)."""
+        if who.allows("admin"):
+            return True
+        entries: dict[Resource, dict[str, str]] = {}
+        current: Resource | None = (resource_type, resource)
+        while current is not None and current not in entries and len(entries) < 64:  # noqa: PLR2004
+            entries[current] = await self._cache.get(current, self._load)
+            current = parent(current) if not entries[current] else None
+        return decide(who, (resource_type, resource), needed, entries, parent)
+
+    async def _load(self, resource: Resource) -> dict[str, str]:
+        async with self._db.transaction() as session:
+            return await store.entries_on(session, *resource)
+
+
+def _validate(identity: str, resource_type: str, resource: str, permission: str) -> None:
+    if not identity.strip():
+        raise errors.InvalidInputError("identity is required", param="identity")
+    if not resource.strip():
+        raise errors.InvalidInputError("resource is required", param="resource")
+    if resource_type not in RESOURCE_TYPES:
+        raise errors.InvalidInputError(
+            f"resourceType must be one of {', '.join(RESOURCE_TYPES)}", param="resourceType"
+        )
+    if permission not in PERMISSIONS:
+        raise errors.InvalidInputError(
+            f"permission must be one of {', '.join(PERMISSIONS)}", param="permission"
+        )
