@@ -72,6 +72,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     proxies: dict[str, str] = msgspec.field(default_factory=dict)
     # what a sandbox worker process inherits: enough to start Python, never a secret
     sandbox_environment: dict[str, str] = msgspec.field(default_factory=dict)
+    # the knowledge base: the largest upload, how often an index job is tried, its lease
+    upload_limit: int = 50 << 20
+    index_attempts: int = 5
+    index_lease: float = 60.0
+    job_retry: float = 5.0
     chains_dir: str = "chains"
     log_level: LogLevel = "INFO"
     debug: bool = False
@@ -119,6 +124,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             sandbox_environment={k: env[k] for k in _SANDBOX_PASSED_ON if k in env},
             trigger_depth=reader.integer("RUNTIME_TRIGGER_DEPTH", 8, low=0, high=1000),
             chain_step_limit=reader.integer("RUNTIME_CHAIN_STEP_LIMIT", 64, low=1, high=100_000),
+            upload_limit=reader.integer("RUNTIME_UPLOAD_LIMIT_MB", 50, low=1, high=4096) << 20,
+            index_attempts=reader.integer("RUNTIME_INDEX_ATTEMPTS", 5, low=1, high=100),
+            index_lease=reader.seconds("RUNTIME_INDEX_LEASE", 60.0),
+            job_retry=reader.seconds("RUNTIME_JOB_RETRY", 5.0),
             chains_dir=reader.text("RUNTIME_CHAINS_DIR", "chains"),
             log_level=reader.log_level("RUNTIME_LOG_LEVEL"),
         )

@@ -38,6 +38,8 @@ from runtime.functions import (
     RunPolicy,
 )
 from runtime.hooks import HookService
+from runtime.jobs import JobService
+from runtime.knowledge import FileService
 from runtime.providerconfig import ProviderService, SecretBox
 from runtime.providers import DriverSettings
 from runtime.providers.outbound import OutboundPolicy
@@ -75,6 +77,8 @@ class Services:
     chain_runner: ChainRunner
     chain_chat: ChainChat
     hooks: HookService
+    files: FileService
+    jobs: JobService
     identity: VersionOut
 
 
@@ -191,6 +195,10 @@ def build_services(
         chains=chains,
         chain_runner=runner,
         chain_chat=ChainChat(runner),
+        files=FileService(
+            db, upload_limit=settings.upload_limit, index_attempts=settings.index_attempts
+        ),
+        jobs=JobService(db, retry_in=settings.job_retry),
         identity=identity(node, settings.tenancy),
     )
     loops: dict[str, Loop] = {"reconcile": reconcile}

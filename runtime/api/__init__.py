@@ -6,9 +6,11 @@ from runtime.api.chains import ChainController
 from runtime.api.downloads import QueueController
 from runtime.api.events import EventController
 from runtime.api.execute import ExecuteController
+from runtime.api.files import FileController, FolderController
 from runtime.api.functions import ExecutorController, FunctionController, TriggerController
 from runtime.api.groups import GroupController, GroupLookupController
 from runtime.api.hooks import HookController, SupportedController
+from runtime.api.jobs import JobController, LeaseController
 from runtime.api.mappings import IngestController, MappingController
 from runtime.api.models import ModelController
 from runtime.api.ollama import OllamaController
@@ -26,11 +28,15 @@ CONTROLLERS = [
     EventController,
     ExecuteController,
     ExecutorController,
+    FileController,
+    FolderController,
     FunctionController,
     GroupLookupController,
     GroupController,
     HookController,
     IngestController,
+    JobController,
+    LeaseController,
     MappingController,
     ModelAffinityController,
     ModelController,

@@ -7,6 +7,8 @@ from runtime.db.tables import (
     events,
     functions,
     hooks,
+    jobs,
+    knowledge,
     providers,
     registry,
 )
@@ -18,6 +20,8 @@ __all__ = [
     "events",
     "functions",
     "hooks",
+    "jobs",
+    "knowledge",
     "providers",
     "registry",
 ]
