@@ -77,6 +77,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     index_attempts: int = 5
     index_lease: float = 60.0
     job_retry: float = 5.0
+    index_workers: int = 1  # built-in indexers per process; 0 leaves index jobs to external workers
     chains_dir: str = "chains"
     log_level: LogLevel = "INFO"
     debug: bool = False
@@ -128,6 +129,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             index_attempts=reader.integer("RUNTIME_INDEX_ATTEMPTS", 5, low=1, high=100),
             index_lease=reader.seconds("RUNTIME_INDEX_LEASE", 60.0),
             job_retry=reader.seconds("RUNTIME_JOB_RETRY", 5.0),
+            index_workers=reader.integer("RUNTIME_INDEX_WORKERS", 1, low=0, high=64),
             chains_dir=reader.text("RUNTIME_CHAINS_DIR", "chains"),
             log_level=reader.log_level("RUNTIME_LOG_LEVEL"),
         )

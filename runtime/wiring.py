@@ -25,6 +25,7 @@ from runtime.eventstore.batch import Follower
 from runtime.eventstore.notify import Broadcast, Listener, asyncpg_dsn
 from runtime.execution import ChatGateway
 from runtime.execution.chains import ChainChat, ChainRunner
+from runtime.execution.embedder import GatewayEmbedder
 from runtime.execution.llm import GatewayLlm
 from runtime.execution.ollama import OllamaGateway
 from runtime.execution.tasks import TaskService
@@ -40,6 +41,10 @@ from runtime.functions import (
 from runtime.hooks import HookService
 from runtime.jobs import JobService
 from runtime.knowledge import FileService
+from runtime.knowledge.index.keeper import IndexKeeper
+from runtime.knowledge.indexer import Indexer, IndexLoop, IndexPolicy
+from runtime.knowledge.pipeline import IndexPipeline
+from runtime.knowledge.search import SearchService
 from runtime.providerconfig import ProviderService, SecretBox
 from runtime.providers import DriverSettings
 from runtime.providers.outbound import OutboundPolicy
@@ -79,6 +84,8 @@ class Services:
     hooks: HookService
     files: FileService
     jobs: JobService
+    search: SearchService
+    index: IndexPipeline
     identity: VersionOut
 
 
@@ -171,13 +178,13 @@ def build_services(
     chains, runner = _chains(settings, db, gateway, resolver, hooks)
     builtins = Builtins(events, tasks, runner)
     functions, function_loops = _functions(settings, db, deliveries, builtins, node)
-    immutable = frozenset({settings.embed_model.model} if settings.embed_model else ())
+    knowledge = _knowledge(settings, db, gateway, node)
     services = Services(
         backends=BackendService(db, max_rows=settings.max_rows, on_change=changed, policy=policy),
         models=ModelService(
             db,
             max_rows=settings.max_rows,
-            immutable=immutable,
+            immutable=frozenset({settings.embed_model.model} if settings.embed_model else ()),
             on_change=changed,
             purge=downloads.remove_model,
         ),
@@ -195,10 +202,10 @@ def build_services(
         chains=chains,
         chain_runner=runner,
         chain_chat=ChainChat(runner),
-        files=FileService(
-            db, upload_limit=settings.upload_limit, index_attempts=settings.index_attempts
-        ),
+        files=knowledge.files,
         jobs=JobService(db, retry_in=settings.job_retry),
+        search=knowledge.search,
+        index=knowledge.pipeline,
         identity=identity(node, settings.tenancy),
     )
     loops: dict[str, Loop] = {"reconcile": reconcile}
@@ -207,7 +214,41 @@ def build_services(
         loops["events-listen"] = Listener(
             asyncpg_dsn(db.url), node, bus, fetch=events.by_nid, on_event=deliveries.wake
         )
-    return services, loops | function_loops
+    return services, loops | function_loops | knowledge.loops
+
+
+@dataclass(frozen=True)
+class _Knowledge:
+    files: FileService
+    search: SearchService
+    pipeline: IndexPipeline
+    loops: dict[str, Loop]
+
+
+def _knowledge(settings: Settings, db: Database, gateway: ChatGateway, node: str) -> _Knowledge:
+    """Files, the index kept current in this process, the built-in indexer, search."""
+    keeper = IndexKeeper(db, node, dsn=None if db.is_sqlite else asyncpg_dsn(db.url))
+    embedder = GatewayEmbedder(gateway, settings.embed_model)
+    pipeline = IndexPipeline(db, embedder, keeper)
+    policy = IndexPolicy(lease=settings.index_lease, retry_in=settings.job_retry)
+    indexers = [
+        IndexLoop(
+            Indexer(db, pipeline, leaser_id=f"{node}-indexer-{n}", policy=policy),
+            poll=min(settings.reconcile_interval, 5.0),
+        )
+        for n in range(settings.index_workers)
+    ]
+    files = FileService(
+        db,
+        upload_limit=settings.upload_limit,
+        index_attempts=settings.index_attempts,
+        node=node,
+        on_removed=keeper.removed,
+        on_stored=_each(loop.wake for loop in indexers),
+    )
+    loops: dict[str, Loop] = {"knowledge-index": keeper}
+    loops |= {f"indexer-{n}": loop for n, loop in enumerate(indexers)}
+    return _Knowledge(files, SearchService(db, embedder, keeper), pipeline, loops)
 
 
 def _chains(

@@ -16,6 +16,7 @@ from runtime.api.models import ModelController
 from runtime.api.ollama import OllamaController
 from runtime.api.openai import OpenAIController
 from runtime.api.providers import ProviderController
+from runtime.api.search import SearchController
 from runtime.api.state import StateController
 from runtime.api.system import SystemController
 from runtime.api.tasks import ChainChatController, TaskController
@@ -44,6 +45,7 @@ CONTROLLERS = [
     OpenAIController,
     ProviderController,
     QueueController,
+    SearchController,
     StateController,
     SupportedController,
     SystemController,

@@ -33,7 +33,7 @@ class FileOut(ApiStruct, omit_defaults=True):
     parent_id: str = ""
     metadata: dict[str, Any] | None = None
     index_state: str = ""
-    chunk_count: int = 0
+    chunk_count: int | None = None
     index_error: str = ""
 
     @classmethod
@@ -49,7 +49,7 @@ class FileOut(ApiStruct, omit_defaults=True):
             parent_id=node.parent_id or "",
             metadata=node.meta if node.kind is NodeKind.FILE else None,
             index_state=indexing.state.value if indexing else "",
-            chunk_count=indexing.chunks if indexing else 0,
+            chunk_count=indexing.chunks if indexing else None,
             index_error=indexing.reason if indexing else "",
             created_at=node.created_at,
             updated_at=node.updated_at,

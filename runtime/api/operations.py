@@ -51,6 +51,11 @@ OPERATIONS: dict[str, Doc] = {
     "GET /jobs/in-progress": Doc("List the jobs under a running lease"),
     "PATCH /jobs/{job_id}/done": Doc("Finish a leased job", (409,)),
     "PATCH /jobs/{job_id}/failed": Doc("Fail a leased job (retried until out of attempts)", (409,)),
+    "POST /index": Doc(
+        "Store an external worker's chunks of a file it holds the job of", (*_LLM, 409)
+    ),
+    "GET /search": Doc("Search indexed chunks (hybrid, vector or keyword)", (503,)),
+    "GET /keywords": Doc("List the keywords extracted from indexed chunks"),
     "POST /leases": Doc("Lease the oldest due job of the given types (204: none)"),
     "POST /backend-affinity/{group_id}/backends/{backend_id}": Doc(
         "Add a backend to a group", (404, 409)

@@ -171,11 +171,14 @@ async def settle(
 async def list_jobs(
     session: AsyncSession, *, in_progress: bool, now: datetime, page: PageRequest
 ) -> list[Job]:
-    """Jobs a leaser could take now (pending) or held under a running lease (in progress)."""
+    """Jobs waiting for a leaser (pending, `scheduledFor` says from when) or under a lease."""
+    waiting = or_(
+        JobRow.status == _PENDING, (JobRow.status == _LEASED) & (JobRow.lease_until < now)
+    )
     where = (
         (JobRow.status == _LEASED) & (JobRow.lease_until >= now)
         if in_progress
-        else _due(now) & (JobRow.attempts < JobRow.max_attempts)
+        else waiting & (JobRow.attempts < JobRow.max_attempts)
     )
     rows = await session.scalars(
         paged(select(JobRow).where(where), JobRow.created_at, JobRow.id, page)

@@ -15,6 +15,7 @@ from runtime.jobs import store as jobs
 from runtime.knowledge import store
 from runtime.knowledge.content import check_content, guess_type
 from runtime.knowledge.index import store as chunks
+from runtime.knowledge.index.keeper import announce
 from runtime.knowledge.names import check_name, child_path, normalise_prefix
 from runtime.knowledge.types import (
     INDEX_JOB,
@@ -38,14 +39,17 @@ class FileService:
         *,
         upload_limit: int = 50 << 20,
         index_attempts: int = 5,
+        node: str = "",
         on_removed: Callable[[list[str]], None] = lambda _ids: None,
-        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        on_stored: Callable[[], None] = lambda: None,
     ) -> None:
         self._db = db
         self.upload_limit = upload_limit
         self._attempts = index_attempts
+        self._node = node
         self._on_removed = on_removed
-        self._clock = clock
+        self._on_stored = on_stored
+        self._clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     async def list(self, path: str | None) -> list[Entry]:
         async with self._db.transaction() as session:
@@ -61,7 +65,7 @@ class FileService:
         check_content(upload)
         name = check_name(upload.name or upload.filename, param="name")
         now = self._clock()
-        async with self._db.transaction() as session:
+        async with self._db.transaction(on_commit=self._on_stored) as session:
             parent = await self._folder_path(session, upload.parent_id)
             node = Node(
                 id=str(uuid.uuid4()),
@@ -88,7 +92,12 @@ class FileService:
         """New content for a file: old chunks leave, indexing starts again, in one transaction."""
         check_content(upload)
         now = self._clock()
-        async with self._db.transaction(on_commit=lambda: self._on_removed([file_id])) as session:
+
+        def committed() -> None:
+            self._on_removed([file_id])
+            self._on_stored()
+
+        async with self._db.transaction(on_commit=committed) as session:
             node = await store.get_node(session, file_id, NodeKind.FILE)
             await store.clear_content(session, file_id)
             await _write(session, file_id, upload)
@@ -104,6 +113,7 @@ class FileService:
                 values["meta"] = upload.meta
             await store.update_node(session, file_id, now, **values)
             await chunks.delete_chunks(session, file_id)
+            await announce(session, self._node, [file_id])
             node = await store.get_node(session, file_id)
             await self._enqueue(session, node, now)
             return await self._entry(session, node)
@@ -159,6 +169,7 @@ class FileService:
             else:
                 removed.extend(await store.files_under(session, node.path))
             await jobs.delete_jobs(session, INDEX_JOB, removed)
+            await announce(session, self._node, removed)
             await store.delete_node(session, node_id)
 
     async def create_folder(self, name: str, parent_id: str | None) -> Entry:

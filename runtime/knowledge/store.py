@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from runtime import errors
 from runtime.db.errors import translate
 from runtime.db.tables.knowledge import BlobRow, NodeRow
-from runtime.knowledge.types import Node, NodeKind
+from runtime.knowledge.types import Node, NodeKind, Scope
 
 
 def _node(row: NodeRow) -> Node:
@@ -31,6 +31,14 @@ def visible(prefix: str) -> Any:
     listing and retrieval all select nodes through it.
     """
     return _under(prefix) if prefix else NodeRow.path.is_not(None)
+
+
+def scope_condition(scope: Scope) -> Any:
+    """The files a search may return: visible, under the scope's folder, matching its filters."""
+    condition = visible(scope.path) & (NodeRow.kind == NodeKind.FILE.value)
+    for key, value in scope.filters:
+        condition = condition & (NodeRow.meta[key].as_string() == value)
+    return condition
 
 
 async def get_node(session: AsyncSession, node_id: str, kind: NodeKind | None = None) -> Node:

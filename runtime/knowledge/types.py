@@ -64,6 +64,13 @@ class Entry(msgspec.Struct, frozen=True, kw_only=True):
     indexing: Indexing | None
 
 
+class Scope(msgspec.Struct, frozen=True, kw_only=True):
+    """Where a search looks: files under the folder `path` whose metadata match `filters`."""
+
+    path: str = ""
+    filters: tuple[tuple[str, str], ...] = ()
+
+
 @dataclass(frozen=True)
 class Upload:
     """New content read from a request: spooled to `content` (positioned at 0), never whole."""

@@ -16,6 +16,14 @@ from tests.api.test_files import upload
 from tests.waiting import eventually
 
 Client = AsyncTestClient[Litestar]
+
+
+@pytest.fixture
+def settings(db_url: str) -> Settings:
+    """No built-in indexer: the tests are the only leasers."""
+    return Settings(database_url=db_url, chains_dir="", index_workers=0)
+
+
 LEASE = {"leaserId": "worker-1", "leaseDuration": "30s", "jobTypes": ["index_file"]}
 
 
@@ -75,6 +83,7 @@ async def test_a_job_that_keeps_failing_stops_after_its_attempts(settings: Setti
             assert failed.status_code == 200
         await asyncio.sleep(0.05)
         assert (await client.post("/leases", json=LEASE)).status_code == 204
+        assert (await client.get("/jobs/pending")).json() == []
         state = (await client.get(f"/files/{file_id}")).json()
         assert (state["indexState"], state["indexError"]) == ("failed", "parser broke")
 
