@@ -26,6 +26,7 @@ from runtime.eventstore.notify import Broadcast, Listener, asyncpg_dsn
 from runtime.execution import ChatGateway
 from runtime.execution.chains import ChainChat, ChainRunner
 from runtime.execution.embedder import GatewayEmbedder
+from runtime.execution.knowledge import KnowledgeRetrieval
 from runtime.execution.llm import GatewayLlm
 from runtime.execution.ollama import OllamaGateway
 from runtime.execution.tasks import TaskService
@@ -175,10 +176,10 @@ def build_services(
     hooks = HookService(
         db, http, max_rows=settings.max_rows, schema_ttl=settings.hook_schema_ttl, policy=policy
     )
-    chains, runner = _chains(settings, db, gateway, resolver, hooks)
+    knowledge = _knowledge(settings, db, gateway, node)
+    chains, runner = _chains(settings, db, gateway, hooks, knowledge.search)
     builtins = Builtins(events, tasks, runner)
     functions, function_loops = _functions(settings, db, deliveries, builtins, node)
-    knowledge = _knowledge(settings, db, gateway, node)
     services = Services(
         backends=BackendService(db, max_rows=settings.max_rows, on_change=changed, policy=policy),
         models=ModelService(
@@ -252,7 +253,11 @@ def _knowledge(settings: Settings, db: Database, gateway: ChatGateway, node: str
 
 
 def _chains(
-    settings: Settings, db: Database, gateway: ChatGateway, resolver: Resolver, hooks: HookService
+    settings: Settings,
+    db: Database,
+    gateway: ChatGateway,
+    hooks: HookService,
+    search: SearchService,
 ) -> tuple[ChainService, ChainRunner]:
     """Stored chains and the executor that runs them through our gateway and hooks."""
     llm = GatewayLlm(
@@ -261,7 +266,12 @@ def _chains(
         task_model=settings.task_model,
         embed_model=settings.embed_model,
     )
-    executor = Executor(llm, HookTools(hooks), max_steps=settings.chain_step_limit)
+    executor = Executor(
+        llm,
+        HookTools(hooks),
+        max_steps=settings.chain_step_limit,
+        knowledge=KnowledgeRetrieval(search),
+    )
     chains = ChainService(db)
     return chains, ChainRunner(executor, chains)
 

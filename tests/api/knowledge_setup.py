@@ -11,7 +11,7 @@ import msgspec
 
 from runtime.app import create_app
 from runtime.config import DefaultModel, Settings
-from tests.api.gateway_setup import backend
+from tests.api.gateway_setup import backend, declare_model, group, routable
 from tests.fakes.loopback import serve
 from tests.fakes.ollama_fake import FakeOllama
 from tests.waiting import eventually
@@ -21,10 +21,14 @@ EMBED = "nomic-embed-text:latest"
 
 @asynccontextmanager
 async def knowledge_server(
-    settings: Settings, *, embedder: bool = True, **overrides: Any
+    settings: Settings, *, embedder: bool = True, fake: FakeOllama | None = None, **overrides: Any
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """Our server (lifespan on); with `embedder`, a fake embedding backend it routes to."""
-    fake = FakeOllama(word_vectors=True)
+    """Our server (lifespan on); with `embedder`, a fake embedding backend it routes to.
+
+    A given `fake` also serves the chat model `m` (group `g`).
+    """
+    chat = fake is not None
+    fake = fake or FakeOllama(word_vectors=True)
     fake.add_model(EMBED, caps=["embedding"])
     configured = msgspec.structs.replace(
         settings,
@@ -38,8 +42,17 @@ async def knowledge_server(
         serve(create_app(configured), lifespan=True) as ours,
         httpx.AsyncClient(base_url=ours.url, timeout=10) as client,
     ):
+        if chat:
+            fake.add_model("m:latest", caps=["completion"])
+            group_id = await group(client, "g")
+            await declare_model(client, group_id, "m", canPrompt=True)
+            one = await backend(client, group_id, served.url, "ollama", "o")
+            await routable(client, one, "m")
         if embedder:
-            one = await backend(client, "internal_embed_group", served.url, "ollama", "o")
+            if chat:
+                await client.post(f"/backend-affinity/internal_embed_group/backends/{one}")
+            else:
+                one = await backend(client, "internal_embed_group", served.url, "ollama", "o")
             await embeddable(client, one)
         yield client
 
