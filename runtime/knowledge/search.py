@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import functools
 
 import msgspec
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import errors
 from runtime.db import Database
@@ -24,6 +26,7 @@ from runtime.knowledge.types import Node, Scope
 RRF_K = 60  # reciprocal rank fusion: score = sum of 1 / (RRF_K + rank) over the two lists
 MAX_TERMS = 32
 MAX_TOPK = 10_000
+INLINE_SCAN = 2_000_000  # vector components scanned on the event loop (about a millisecond)
 
 
 class Mode(enum.StrEnum):
@@ -83,19 +86,19 @@ class SearchService:
             raise errors.InvalidInputError("q must not be empty", param="q")
         fetch = min(max(query.topk * 2, 50), 2 * MAX_TOPK)
         tried: list[str] = []
-        async with self._db.transaction() as session:
-            allowed = None
-            if query.scope != Scope():
+        allowed = None
+        if query.scope != Scope():
+            async with self._db.transaction() as session:
                 allowed = await store.files_in_scope(session, query.scope)
         vector = await self._vector(query, fetch, allowed, tried)
-        keyword: list[tuple[int, float]] = []
+        terms: list[str] = []
         if query.mode is not Mode.VECTOR:
             terms = list(dict.fromkeys(w for w in words(query.text) if len(w) <= MAX_KEYWORD))
             terms = terms[:MAX_TERMS]
             tried.append(" OR ".join(terms))
-            async with self._db.transaction() as session:
-                keyword = await store.keyword_search(session, terms, query.scope, fetch)
-        return Found(results=await self._fused(query, vector, keyword), tried=tried)
+        async with self._db.transaction() as session:  # one transaction: keyword hits and rows
+            keyword = await store.keyword_search(session, terms, query.scope, fetch)
+            return Found(results=await _fused(session, query, vector, keyword), tried=tried)
 
     async def _vector(
         self, query: Query, fetch: int, allowed: set[str] | None, tried: list[str]
@@ -110,50 +113,55 @@ class SearchService:
             return []  # hybrid without an embedding backend: the keyword half still answers
         tried.append(query.text)
         await self._keeper.ready()
-        hits = await asyncio.to_thread(
-            self._keeper.index.search,
-            unit(embedded[0]),
-            fetch,
-            allowed=allowed,
-            radius=query.radius,
+        index = self._keeper.index
+        search = functools.partial(
+            index.search, unit(embedded[0]), fetch, allowed=allowed, radius=query.radius
+        )
+        # a small index is scanned at once; a large one in a worker thread (the loop goes on)
+        hits = (
+            search() if index.size * index.dims < INLINE_SCAN else await asyncio.to_thread(search)
         )
         if query.epsilon is not None and hits:
             best = hits[0][1]
             hits = [hit for hit in hits if hit[1] <= best + query.epsilon]
         return hits
 
-    async def _fused(
-        self, query: Query, vector: list[tuple[int, float]], keyword: list[tuple[int, float]]
-    ) -> list[Result]:
-        scores: dict[int, float] = {}
-        for hits in (vector, keyword):
-            for rank, (chunk_id, _) in enumerate(hits, start=1):
-                scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
-        distances, matches = dict(vector), dict(keyword)
-        order = sorted(scores, key=lambda chunk_id: -scores[chunk_id])
-        async with self._db.transaction() as session:
-            found = await store.hydrate(session, order[: query.topk * 2], query.scope)
-        results: list[Result] = []
-        for chunk_id in order:
-            hit = found.get(chunk_id)
-            if hit is None:
-                continue  # deleted meanwhile, or out of scope
-            results.append(
-                Result(
-                    rank=len(results) + 1,
-                    score=scores[chunk_id],
-                    chunk_id=chunk_id,
-                    seq=hit.seq,
-                    text=hit.text,
-                    node=hit.node,
-                    distance=distances.get(chunk_id),
-                    keyword_score=matches.get(chunk_id),
-                )
-            )
-            if len(results) == query.topk:
-                break
-        return results
-
     async def keywords(self, after: str | None, limit: int) -> list[str]:
         async with self._db.transaction() as session:
             return await store.list_keywords(session, after, limit)
+
+
+async def _fused(
+    session: AsyncSession,
+    query: Query,
+    vector: list[tuple[int, float]],
+    keyword: list[tuple[int, float]],
+) -> list[Result]:
+    """Reciprocal rank fusion of the two lists, checked against the database."""
+    scores: dict[int, float] = {}
+    for hits in (vector, keyword):
+        for rank, (chunk_id, _) in enumerate(hits, start=1):
+            scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
+    distances, matches = dict(vector), dict(keyword)
+    order = sorted(scores, key=lambda chunk_id: -scores[chunk_id])
+    found = await store.hydrate(session, order[: query.topk * 2], query.scope)
+    results: list[Result] = []
+    for chunk_id in order:
+        hit = found.get(chunk_id)
+        if hit is None:
+            continue  # deleted meanwhile, or out of scope
+        results.append(
+            Result(
+                rank=len(results) + 1,
+                score=scores[chunk_id],
+                chunk_id=chunk_id,
+                seq=hit.seq,
+                text=hit.text,
+                node=hit.node,
+                distance=distances.get(chunk_id),
+                keyword_score=matches.get(chunk_id),
+            )
+        )
+        if len(results) == query.topk:
+            break
+    return results

@@ -15,6 +15,7 @@ from runtime.knowledge.store import scope_condition
 from runtime.knowledge.types import Node, Scope
 
 _FTS = table("kb_chunks_fts")
+_NODE_COLUMNS = tuple(NodeRow.__table__.columns)  # plain rows: no ORM objects on the search path
 _CONFIG: Any = literal_column("'simple'")
 
 
@@ -90,19 +91,19 @@ async def hydrate(session: AsyncSession, chunk_ids: Sequence[int], scope: Scope)
     """The chunks among `chunk_ids` that still exist and are in scope, by id."""
     if not chunk_ids:
         return {}
-    rows = await session.execute(
-        select(ChunkRow.id, ChunkRow.seq, ChunkRow.text, NodeRow)
-        .join(NodeRow, NodeRow.id == ChunkRow.file_id)
-        .where(ChunkRow.id.in_(list(chunk_ids)), scope_condition(scope))
-    )
-    return {
-        int(chunk_id): Hit(
-            chunk_id=int(chunk_id),
-            seq=seq,
-            text=chunk_text,
-            node=msgspec.convert(node, Node, from_attributes=True),
+    rows = (
+        await session.execute(
+            select(ChunkRow.id, ChunkRow.seq, ChunkRow.text, ChunkRow.file_id)
+            .join(NodeRow, NodeRow.id == ChunkRow.file_id)
+            .where(ChunkRow.id.in_(list(chunk_ids)), scope_condition(scope))
         )
-        for chunk_id, seq, chunk_text, node in rows
+    ).all()
+    files = {row.file_id for row in rows}
+    nodes = await session.execute(select(*_NODE_COLUMNS).where(NodeRow.id.in_(files)))
+    by_id = {row.id: msgspec.convert(dict(row._mapping), Node) for row in nodes}
+    return {
+        int(row.id): Hit(chunk_id=int(row.id), seq=row.seq, text=row.text, node=by_id[row.file_id])
+        for row in rows
     }
 
 

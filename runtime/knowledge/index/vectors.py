@@ -15,6 +15,7 @@ import numpy.typing as npt
 
 log = logging.getLogger("runtime.knowledge")
 Matrix = npt.NDArray[np.float32]
+SMALL = 4_000_000  # components of a matrix scanned without BLAS
 
 
 def unit(vector: Sequence[float]) -> Matrix:
@@ -47,6 +48,10 @@ class VectorIndex:
         self._dims: int | None = None
         self._stacked: _Stacked | None = None
         self._lock = threading.Lock()
+
+    @property
+    def dims(self) -> int:
+        return self._dims or 0
 
     @property
     def size(self) -> int:
@@ -89,7 +94,9 @@ class VectorIndex:
         stacked = self._snapshot()
         if stacked is None or stacked.matrix.shape[1] != query.shape[0] or not len(stacked.ids):
             return []
-        scores = stacked.matrix @ query
+        # einsum's own loop for a small matrix: BLAS threads cost more than they save there
+        small = stacked.matrix.size < SMALL
+        scores = np.einsum("ij,j->i", stacked.matrix, query) if small else stacked.matrix @ query
         if allowed is not None:
             codes = [n for n, name in enumerate(stacked.names) if name in allowed]
             scores = np.where(np.isin(stacked.codes, codes), scores, -np.inf)
