@@ -41,6 +41,7 @@ class FakeOllama:
     requests: list[tuple[str, str, Any]] = field(default_factory=list)
     pulls_started: int = 0
     word_vectors: bool = False  # embeddings by shared words (for search tests), not by digest
+    embed_delay: float = 0.0  # seconds before an embedding answer
 
     def add_model(self, name: str, *, size: int = 1000, caps: list[str] | None = None) -> None:
         name = name if ":" in name else f"{name}:latest"
@@ -95,6 +96,8 @@ class FakeOllama:
 
     async def _embed(self, send: Any, payload: dict[str, Any]) -> None:
         inputs = payload["input"] if isinstance(payload["input"], list) else [payload["input"]]
+        if self.embed_delay:
+            await asyncio.sleep(self.embed_delay)
         embed = word_vector if self.word_vectors else _vector
         vectors = [embed(text) for text in inputs]
         await send_json(send, 200, {"model": payload["model"], "embeddings": vectors})
