@@ -34,7 +34,7 @@ class FileOut(ApiStruct, omit_defaults=True):
     metadata: dict[str, Any] | None = None
     index_state: str = ""
     chunk_count: int | None = None
-    index_error: str = ""
+    index_error: str | None = None
 
     @classmethod
     def from_domain(cls, entry: Entry) -> FileOut:
@@ -50,7 +50,7 @@ class FileOut(ApiStruct, omit_defaults=True):
             metadata=node.meta if node.kind is NodeKind.FILE else None,
             index_state=indexing.state.value if indexing else "",
             chunk_count=indexing.chunks if indexing else None,
-            index_error=indexing.reason if indexing else "",
+            index_error=indexing.reason if indexing else None,
             created_at=node.created_at,
             updated_at=node.updated_at,
         )

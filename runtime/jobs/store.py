@@ -133,6 +133,23 @@ async def held(session: AsyncSession, job_id: str, leaser_id: str, now: datetime
     return job
 
 
+async def renew(
+    session: AsyncSession, job_id: str, leaser_id: str, now: datetime, lease: float
+) -> bool:
+    """Extend a lease its holder still has; False when it ran out or was taken."""
+    result = await session.execute(
+        update(JobRow)
+        .where(
+            JobRow.id == job_id,
+            JobRow.leaser_id == leaser_id,
+            JobRow.status == _LEASED,
+            JobRow.lease_until >= now,
+        )
+        .values(lease_until=now + timedelta(seconds=lease), updated_at=now)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
 async def finish(session: AsyncSession, job_id: str) -> None:
     await session.execute(delete(JobRow).where(JobRow.id == job_id))
 

@@ -82,8 +82,15 @@ class Indexer:
             await self._pipeline.settle_unsupported(job, self._clock(), reason)
             return
         pieces = await asyncio.to_thread(chunks, text, size=self._chunk_size)
-        vectors = await self._pipeline.embed(pieces)
+        vectors = await self._pipeline.embed(pieces, between=lambda: self._renew(job))
         await self._pipeline.store(job, pieces, vectors, self._clock(), finish=True)
+
+    async def _renew(self, job: Job) -> None:
+        """Keep the lease while a large file is embedded; stop if it was lost."""
+        async with self._db.transaction() as session:
+            kept = await jobs.renew(session, job.id, self.leaser_id, self._clock(), self._lease)
+        if not kept:
+            raise errors.ConflictError(f"the lease on job {job.id} was lost")
 
     async def _content(self, file_id: str) -> tuple[Node, bytes]:
         async with self._db.transaction() as session:

@@ -8,7 +8,7 @@ stored twice because a file's chunks are always replaced whole or appended after
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
 import msgspec
@@ -53,10 +53,14 @@ class IndexPipeline:
         self._keeper = keeper
         self._clock = clock
 
-    async def embed(self, texts: Sequence[str]) -> list[bytes]:
-        """Unit float32 vectors of `texts`, embedded `BATCH` at a time."""
+    async def embed(
+        self, texts: Sequence[str], between: Callable[[], Awaitable[None]] | None = None
+    ) -> list[bytes]:
+        """Unit float32 vectors of `texts`, embedded `BATCH` at a time (`between` batches)."""
         found: list[bytes] = []
         for start in range(0, len(texts), BATCH):
+            if between is not None and start:
+                await between()
             batch = list(texts[start : start + BATCH])
             vectors = await self._embedder.embed(batch)
             if len(vectors) != len(batch):

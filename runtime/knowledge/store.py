@@ -60,7 +60,7 @@ async def list_nodes(session: AsyncSession, prefix: str) -> list[Node]:
 async def files_under(session: AsyncSession, prefix: str) -> list[str]:
     """The ids of the files below the folder at `prefix`."""
     rows = await session.scalars(
-        select(NodeRow.id).where(visible(prefix), NodeRow.kind == NodeKind.FILE.value)
+        select(NodeRow.id).where(_under(prefix), NodeRow.kind == NodeKind.FILE.value)
     )
     return list(rows)
 

@@ -21,13 +21,17 @@ EMBED = "nomic-embed-text:latest"
 
 @asynccontextmanager
 async def knowledge_server(
-    settings: Settings, *, embedder: bool = True, fake: FakeOllama | None = None, **overrides: Any
+    settings: Settings,
+    *,
+    embedder: bool = True,
+    fake: FakeOllama | None = None,
+    chat: bool = False,
+    **overrides: Any,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """Our server (lifespan on); with `embedder`, a fake embedding backend it routes to.
 
-    A given `fake` also serves the chat model `m` (group `g`).
+    With `chat` the fake also serves the chat model `m` (group `g`).
     """
-    chat = fake is not None
     fake = fake or FakeOllama(word_vectors=True)
     fake.add_model(EMBED, caps=["embedding"])
     configured = msgspec.structs.replace(

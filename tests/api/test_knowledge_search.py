@@ -9,6 +9,7 @@ import pytest
 
 from runtime.config import Settings
 from tests.api.knowledge_setup import knowledge_server, put_file, settled
+from tests.fakes.ollama_fake import FakeOllama
 
 BUDGET = b"The budget forecast for next year: revenue, costs and the budget margin."
 GARDEN = b"# Gardening\n\nTomatoes need sun, water and a little compost every week."
@@ -132,3 +133,13 @@ async def test_without_an_embedding_backend_the_job_waits_with_the_reason(
         await eventually(waiting)
         pending = (await client.get("/jobs/pending")).json()
         assert pending[0]["attempts"] == 0
+
+
+async def test_a_long_indexing_keeps_its_lease(settings: Settings) -> None:
+    fake = FakeOllama(word_vectors=True, embed_delay=0.5)
+    async with knowledge_server(settings, fake=fake, index_lease=1.0) as client:
+        text = " ".join(f"word{n} budget" for n in range(12_000)).encode()  # 3 batches
+        file_id = await put_file(client, "long.txt", text)
+        body = await settled(client, file_id)
+        assert body["chunkCount"] > 64
+        assert (await client.get("/jobs/pending")).json() == []

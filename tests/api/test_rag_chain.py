@@ -24,7 +24,7 @@ async def rag(
 ) -> AsyncIterator[tuple[httpx.AsyncClient, FakeOllama]]:
     fake = FakeOllama(word_vectors=True)
     seeded = msgspec.structs.replace(settings, chains_dir=str(repo_root / "chains"))
-    async with knowledge_server(seeded, fake=fake) as client:
+    async with knowledge_server(seeded, fake=fake, chat=True) as client:
         await put_file(client, "garden.txt", b"Tomatoes like sun and compost.")
         fees = await put_file(client, "fees.txt", FEES)
         await settled(client, fees)
