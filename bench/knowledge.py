@@ -1,7 +1,7 @@
 """Knowledge benchmark: indexing throughput, index rebuild, and search latency.
 
-Run by hand: `python bench/knowledge.py [chunks] [dims]` (defaults 20000 and 768) on a fresh
-SQLite file, or with `DATABASE_URL=postgresql+asyncpg://...` on an empty PostgreSQL database.
+Run by hand: `python bench/knowledge.py [chunks] [dims] [sqlite|postgres]` (defaults 20000,
+768, sqlite) on a fresh SQLite file or a throwaway PostgreSQL cluster (as `bench/ingest.py`).
 Prints, each against a baseline measured in the same run:
 * indexing chunks/s end to end (upload, lease, extract, chunk, embed with an instant fake
   embedder, store, job done) against bare `add_chunks` inserts of the same chunks;
@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import io
-import os
 import random
 import resource
 import statistics
@@ -36,6 +35,7 @@ from runtime.knowledge.index.vectors import unit
 from runtime.knowledge.indexer import Indexer, IndexPolicy
 from runtime.knowledge.pipeline import IndexPipeline
 from runtime.knowledge.search import Mode, Query, SearchService
+from tests.postgres import PostgresCluster
 
 WORDS = [f"w{n}" for n in range(5000)]
 CHUNK = 1000  # characters a chunk
@@ -137,15 +137,12 @@ def bare_scan(keeper: IndexKeeper, dims: int, runs: int) -> list[float]:
     return times
 
 
-async def main(total: int, dims: int) -> None:
-    url = os.environ.get("DATABASE_URL") or (
-        f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='kbench')}/bench.db"
-    )
+async def main(total: int, dims: int, url: str) -> None:
     await upgrade(url)
     db = Database(url)
     elapsed, indexed = await index_all(db, total, dims)
     floor = await baseline_inserts(db, indexed, dims)
-    print(f"database: {url.split(':')[0]}, {indexed} chunks of {dims} dimensions")
+    print(f"database: {url.split(':', maxsplit=1)[0]}, {indexed} chunks of {dims} dimensions")
     print(
         f"indexing end to end: {indexed / elapsed:,.0f} chunks/s "
         f"(bare inserts {indexed / floor:,.0f} chunks/s, ratio {floor / elapsed:.2f})"
@@ -174,4 +171,14 @@ async def main(total: int, dims: int) -> None:
 if __name__ == "__main__":
     size = int(sys.argv[1]) if len(sys.argv) > 1 else 20_000
     dimensions = int(sys.argv[2]) if len(sys.argv) > 2 else 768
-    asyncio.run(main(size, dimensions))
+    cluster = PostgresCluster() if sys.argv[3:] == ["postgres"] else None
+    try:
+        database = (
+            cluster.start()
+            if cluster
+            else f"sqlite+aiosqlite:///{tempfile.mkdtemp(prefix='kbench')}/bench.db"
+        )
+        asyncio.run(main(size, dimensions, database))
+    finally:
+        if cluster is not None:
+            cluster.stop()

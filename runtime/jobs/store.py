@@ -117,6 +117,16 @@ async def find_job(session: AsyncSession, job_type: str, subject: str) -> Job | 
     return None if row is None else _job(row)
 
 
+async def jobs_of(session: AsyncSession, job_type: str, subjects: list[str]) -> dict[str, Job]:
+    """The jobs of `job_type` about these subjects, by subject."""
+    if not subjects:
+        return {}
+    rows = await session.scalars(
+        select(JobRow).where(JobRow.job_type == job_type, JobRow.subject.in_(subjects))
+    )
+    return {row.subject: _job(row) for row in rows}
+
+
 async def held(session: AsyncSession, job_id: str, leaser_id: str, now: datetime) -> Job:
     """The job, locked for this transaction, if `leaser_id` holds its lease; 404 or 409 if not."""
     stmt = select(JobRow).where(JobRow.id == job_id)

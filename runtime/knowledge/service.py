@@ -54,7 +54,18 @@ class FileService:
     async def list(self, path: str | None) -> list[Entry]:
         async with self._db.transaction() as session:
             nodes = await store.list_nodes(session, normalise_prefix(path))
-            return [await self._entry(session, node) for node in nodes]
+            files = [n.id for n in nodes if n.kind is NodeKind.FILE]
+            found = await jobs.jobs_of(session, INDEX_JOB, files)
+            now = self._clock()
+            return [
+                Entry(
+                    node=node,
+                    indexing=indexing_of(node, found.get(node.id), now)
+                    if node.kind is NodeKind.FILE
+                    else None,
+                )
+                for node in nodes
+            ]
 
     async def get(self, file_id: str) -> Entry:
         async with self._db.transaction() as session:
