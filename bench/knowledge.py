@@ -57,9 +57,10 @@ class InstantEmbedder:
 
 
 def document(rng: random.Random, chunks: int) -> bytes:
-    words = []
-    while sum(len(w) + 1 for w in words) < chunks * (CHUNK - 120):
+    words, size = [], 0
+    while size < chunks * (CHUNK - 120):
         words.append(rng.choice(WORDS))
+        size += len(words[-1]) + 1
     return " ".join(words).encode()
 
 
