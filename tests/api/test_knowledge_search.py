@@ -9,6 +9,7 @@ import pytest
 
 from runtime.config import Settings
 from tests.api.knowledge_setup import knowledge_server, put_file, settled
+from tests.api.pdf_sample import pdf_with
 from tests.fakes.ollama_fake import FakeOllama
 
 BUDGET = b"The budget forecast for next year: revenue, costs and the budget margin."
@@ -143,3 +144,19 @@ async def test_a_long_indexing_keeps_its_lease(settings: Settings) -> None:
         body = await settled(client, file_id)
         assert body["chunkCount"] > 64
         assert (await client.get("/jobs/pending")).json() == []
+
+
+async def test_a_pdf_is_indexed_by_its_text_and_a_broken_one_fails_with_the_reason(
+    settings: Settings,
+) -> None:
+    async with knowledge_server(settings, index_attempts=2) as client:
+        good = await put_file(
+            client, "log.pdf", pdf_with("Lighthouse keeper logbook"), "application/pdf"
+        )
+        await settled(client, good)
+        hits = await search(client, "lighthouse logbook", mode="keyword")
+        assert [h["fileId"] for h in hits] == [good]
+        assert hits[0]["text"] == "Lighthouse keeper logbook"
+        broken = await put_file(client, "broken.pdf", b"%PDF-1.4 nothing else", "application/pdf")
+        body = await settled(client, broken, "failed")
+        assert body["indexError"].startswith("the PDF cannot be read")
