@@ -7,6 +7,7 @@ from typing import Any
 
 from litestar import Controller, Response, get, patch, post
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from runtime.api.base import ApiStruct, Description, Kind, Name, literal, page_request
@@ -107,7 +108,7 @@ class LeaseController(Controller):
 
     path = "/leases"
 
-    @post()
+    @post(responses={204: ResponseSpec(None, description="No job of these types is due.")})
     async def lease_job(
         self, data: JSONBody[AssignRequest], jobs: NamedDependency[JobService]
     ) -> Response[JobOut | None]:

@@ -189,7 +189,7 @@ def _answers(responses: dict[str, Any], doc: Doc, shapes: dict[str, Any]) -> Non
     content = responses[success].setdefault("content", {})
     if doc.answer == "Bytes":
         content.clear()
-        content["application/octet-stream"] = {"schema": shapes[doc.answer]}
+        content["*/*"] = {"schema": shapes[doc.answer]}  # the stored content type
     elif doc.answer is not None:
         content["application/json"] = {"schema": shapes[doc.answer]}
     elif doc.stream:
