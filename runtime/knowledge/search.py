@@ -90,15 +90,24 @@ class SearchService:
         if query.scope != Scope():
             async with self._db.transaction() as session:
                 allowed = await store.files_in_scope(session, query.scope)
-        vector = await self._vector(query, fetch, allowed, tried)
         terms: list[str] = []
         if query.mode is not Mode.VECTOR:
             terms = list(dict.fromkeys(w for w in words(query.text) if len(w) <= MAX_KEYWORD))
             terms = terms[:MAX_TERMS]
+        # the two searches overlap: the scan in a worker thread, full text in the database
+        vector, keyword = await asyncio.gather(
+            self._vector(query, fetch, allowed, tried), self._keyword(terms, query.scope, fetch)
+        )
+        if terms:
             tried.append(" OR ".join(terms))
-        async with self._db.transaction() as session:  # one transaction: keyword hits and rows
-            keyword = await store.keyword_search(session, terms, query.scope, fetch)
+        async with self._db.transaction() as session:
             return Found(results=await _fused(session, query, vector, keyword), tried=tried)
+
+    async def _keyword(self, terms: list[str], scope: Scope, fetch: int) -> list[tuple[int, float]]:
+        if not terms:
+            return []
+        async with self._db.transaction() as session:
+            return await store.keyword_search(session, terms, scope, fetch)
 
     async def _vector(
         self, query: Query, fetch: int, allowed: set[str] | None, tried: list[str]

@@ -33,6 +33,11 @@ def visible(prefix: str) -> Any:
     return _under(prefix) if prefix else NodeRow.path.is_not(None)
 
 
+def everything_visible() -> bool:
+    """True while `visible` filters nothing but the folder (no access filter plugged in)."""
+    return True
+
+
 def scope_condition(scope: Scope) -> Any:
     """The files a search may return: visible, under the scope's folder, matching its filters."""
     condition = visible(scope.path) & (NodeRow.kind == NodeKind.FILE.value)

@@ -7,8 +7,9 @@ from alembic import context
 from runtime.db import Base
 
 PARTITION_PREFIXES = ("events_p_", "events_default")
-# full text search of chunks: SQLite's FTS5 table (and its shadow tables), PostgreSQL's GIN index
-SEARCH_PREFIXES = ("kb_chunks_fts", "ix_kb_chunks_tsv")
+# full text search of chunks: SQLite's FTS5 table (and its shadow tables); on PostgreSQL the
+# generated `fts_document` tsvector column and its GIN index
+SEARCH_PREFIXES = ("kb_chunks_fts", "ix_kb_chunks_tsv", "fts_document")
 
 config = context.config
 

@@ -1,7 +1,8 @@
 """Tables of the knowledge base: the file tree, file content in pieces, chunks and keywords.
 
 Full text search lives beside them, created by the migration only: an FTS5 table on SQLite
-(`kb_chunks_fts`) and a GIN index on `to_tsvector('simple', text)` on PostgreSQL.
+(`kb_chunks_fts`, kept by triggers) and on PostgreSQL a generated column `fts_document`
+(`to_tsvector('simple', text)`, stored) with a GIN index.
 """
 
 from __future__ import annotations

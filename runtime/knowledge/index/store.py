@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.db.dialect import is_postgres
 from runtime.db.tables.knowledge import ChunkRow, KeywordRow, NodeRow
-from runtime.knowledge.store import scope_condition
+from runtime.knowledge.store import everything_visible, scope_condition
 from runtime.knowledge.types import Node, Scope
 
 _FTS = table("kb_chunks_fts")
@@ -114,7 +114,9 @@ async def keyword_search(
     if not terms:
         return []
     if is_postgres(session):
-        vector = func.to_tsvector(_CONFIG, ChunkRow.text)
+        vector: Any = literal_column(
+            "kb_chunks.fts_document"
+        )  # to_tsvector('simple', text), stored
         query = func.to_tsquery(_CONFIG, " | ".join(terms))
         score: Any = func.ts_rank(vector, query)
         stmt = select(ChunkRow.id, score).where(vector.op("@@")(query))
@@ -127,7 +129,8 @@ async def keyword_search(
             .join(ChunkRow, ChunkRow.id == literal_column("kb_chunks_fts.rowid"))
             .where(text("kb_chunks_fts MATCH :match").bindparams(match=match))
         )
-    stmt = stmt.join(NodeRow, NodeRow.id == ChunkRow.file_id).where(scope_condition(scope))
+    if scope != Scope() or not everything_visible():
+        stmt = stmt.join(NodeRow, NodeRow.id == ChunkRow.file_id).where(scope_condition(scope))
     rows = await session.execute(stmt.order_by(score.desc()).limit(limit))
     return [(int(chunk_id), float(value)) for chunk_id, value in rows]
 

@@ -29,7 +29,9 @@ _SQLITE_FTS = (
     "END",
 )
 _POSTGRES_FTS = (
-    "CREATE INDEX ix_kb_chunks_tsv ON kb_chunks USING gin (to_tsvector('simple', text))",
+    "ALTER TABLE kb_chunks ADD COLUMN fts_document tsvector "
+    "GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED",
+    "CREATE INDEX ix_kb_chunks_tsv ON kb_chunks USING gin (fts_document)",
 )
 
 
@@ -135,6 +137,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_kb_chunks_tsv")
+        op.execute("ALTER TABLE kb_chunks DROP COLUMN IF EXISTS fts_document")
     else:
         op.execute("DROP TRIGGER IF EXISTS kb_chunks_fts_insert")
         op.execute("DROP TRIGGER IF EXISTS kb_chunks_fts_delete")
