@@ -18,6 +18,7 @@ import msgspec
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from runtime import errors
 from runtime.background import wait_any
 from runtime.db import Database
 from runtime.db.dialect import is_postgres
@@ -66,8 +67,11 @@ class IndexKeeper:
         self._ready = asyncio.Event()
 
     async def ready(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109 - a plain bound
-        """Wait until the index was first built from the database."""
-        await asyncio.wait_for(self._ready.wait(), timeout)
+        """Wait until the index was first built from the database (503 past `timeout`)."""
+        try:
+            await asyncio.wait_for(self._ready.wait(), timeout)
+        except TimeoutError:
+            raise errors.UnavailableError("the vector index is still being built") from None
 
     def removed(self, file_ids: Iterable[str]) -> None:
         """The files' chunks left the database (committed): out of results at once."""
@@ -115,11 +119,15 @@ class IndexKeeper:
 
     async def run(self, stop: asyncio.Event) -> None:
         conn = await asyncpg.connect(self._dsn) if self._dsn else None
+        lost = asyncio.Event()
         try:
             if conn is not None:
+                conn.add_termination_listener(lambda _: _both(lost, self._wake))
                 await conn.add_listener(CHANNEL, self._received)
             self._rebuild = True  # a restart may have missed notices
             while not stop.is_set():
+                if lost.is_set():
+                    raise ConnectionError("the LISTEN connection was lost")  # Background restarts
                 self._wake.clear()
                 await self.run_once()
                 await wait_any(stop, self._wake, seconds=30.0)
@@ -135,3 +143,8 @@ class IndexKeeper:
             return
         if change.node != self.node:
             self.stale(change.files, everything=change.all)
+
+
+def _both(first: asyncio.Event, second: asyncio.Event) -> None:
+    first.set()
+    second.set()
