@@ -125,9 +125,9 @@ async def searches(service: SearchService, mode: Mode, runs: int) -> list[float]
 
 
 def bare_scan(keeper: IndexKeeper, dims: int, runs: int) -> list[float]:
-    snapshot = keeper.index._snapshot()  # the same matrix, scanned bare
-    assert snapshot is not None
-    matrix = snapshot.matrix
+    rows = keeper.index._rows  # the same matrix, scanned bare
+    assert rows is not None
+    matrix = rows.matrix[: rows.count]
     times = []
     for n in range(runs):
         query = unit(np.random.default_rng(n).standard_normal(dims))
