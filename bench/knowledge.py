@@ -166,7 +166,34 @@ async def main(total: int, dims: int, url: str) -> None:
             f"{mode.value:>7} search c=1: p50 {p50:.2f} ms, p99 {p99:.2f} ms "
             f"({p50 / bare[0]:.1f}x / {p99 / bare[1]:.1f}x the bare scan)"
         )
+    p50, p99 = percentiles(await during_indexing(db, service, keeper, dims, runs))
+    print(f" hybrid search while indexing: p50 {p50:.2f} ms, p99 {p99:.2f} ms")
     await db.dispose()
+
+
+async def during_indexing(
+    db: Database, service: SearchService, keeper: IndexKeeper, dims: int, runs: int
+) -> list[float]:
+    """Hybrid searches while the indexer works through 40 more files in the same process."""
+    rng = random.Random(11)
+    files = FileService(db)
+    for n in range(40):
+        content = document(rng, PER_FILE)
+        await files.create(
+            Upload(content=io.BytesIO(content), size=len(content), content_type="text/plain",
+                   filename=f"more{n}.txt")
+        )  # fmt: skip
+    pipeline = IndexPipeline(db, InstantEmbedder(dims), keeper)
+    indexer = Indexer(db, pipeline, leaser_id="bench-2", policy=IndexPolicy(chunk_size=CHUNK))
+
+    async def index() -> None:
+        while await indexer.run_once():
+            pass
+
+    work = asyncio.ensure_future(index())
+    times = await searches(service, Mode.HYBRID, runs)
+    await work
+    return times
 
 
 if __name__ == "__main__":

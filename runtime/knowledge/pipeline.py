@@ -8,6 +8,7 @@ stored twice because a file's chunks are always replaced whole or appended after
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 
@@ -91,7 +92,7 @@ class IndexPipeline:
         """Store the chunks of the job's file (checking the lease once more)."""
         file_id = job.subject
         assert job.leaser_id is not None  # noqa: S101 - a held job has its leaser
-        words = [keywords(t) for t in texts]
+        words = await asyncio.to_thread(lambda: [keywords(t) for t in texts])
         prepared = [
             chunks.StoredChunk(text=t, vector=v, keywords=w)
             for t, v, w in zip(texts, vectors, words, strict=True)
