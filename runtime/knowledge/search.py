@@ -88,7 +88,7 @@ class SearchService:
         tried: list[str] = []
         allowed = None
         if query.scope != Scope():
-            async with self._db.transaction() as session:
+            async with self._db.read() as session:
                 allowed = await store.files_in_scope(session, query.scope)
         terms: list[str] = []
         if query.mode is not Mode.VECTOR:
@@ -100,13 +100,13 @@ class SearchService:
         )
         if terms:
             tried.append(" OR ".join(terms))
-        async with self._db.transaction() as session:
+        async with self._db.read() as session:
             return Found(results=await _fused(session, query, vector, keyword), tried=tried)
 
     async def _keyword(self, terms: list[str], scope: Scope, fetch: int) -> list[tuple[int, float]]:
         if not terms:
             return []
-        async with self._db.transaction() as session:
+        async with self._db.read() as session:
             return await store.keyword_search(session, terms, scope, fetch)
 
     async def _vector(
@@ -136,7 +136,7 @@ class SearchService:
         return hits
 
     async def keywords(self, after: str | None, limit: int) -> list[str]:
-        async with self._db.transaction() as session:
+        async with self._db.read() as session:
             return await store.list_keywords(session, after, limit)
 
 
