@@ -85,6 +85,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     proxies: dict[str, str] = msgspec.field(default_factory=dict)
     # what a sandbox worker process inherits: enough to start Python, never a secret
     sandbox_environment: dict[str, str] = msgspec.field(default_factory=dict)
+    # the knowledge base: the largest upload, how often an index job is tried, its lease
+    upload_limit: int = 50 << 20
+    index_attempts: int = 5
+    index_lease: float = 60.0
+    job_retry: float = 5.0
+    index_workers: int = 1  # built-in indexers per process; 0 leaves index jobs to external workers
     chains_dir: str = "chains"
     log_level: LogLevel = "INFO"
     log_format: Literal["text", "json"] = "text"
@@ -154,6 +160,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             telegram_lease=reader.seconds("RUNTIME_TELEGRAM_LEASE", 60.0),
             telegram_claim_interval=reader.seconds("RUNTIME_TELEGRAM_CLAIM_INTERVAL", 5.0),
             telegram_backoff=reader.seconds("RUNTIME_TELEGRAM_BACKOFF", 5.0),
+            upload_limit=reader.integer("RUNTIME_UPLOAD_LIMIT_MB", 50, low=1, high=4096) << 20,
+            index_attempts=reader.integer("RUNTIME_INDEX_ATTEMPTS", 5, low=1, high=100),
+            index_lease=reader.seconds("RUNTIME_INDEX_LEASE", 60.0),
+            job_retry=reader.seconds("RUNTIME_JOB_RETRY", 5.0),
+            index_workers=reader.integer("RUNTIME_INDEX_WORKERS", 1, low=0, high=64),
             chains_dir=reader.text("RUNTIME_CHAINS_DIR", "chains"),
             log_level=reader.log_level("RUNTIME_LOG_LEVEL"),
             log_format=reader.choice("RUNTIME_LOG_FORMAT", ("text", "json")),

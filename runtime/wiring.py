@@ -35,6 +35,8 @@ from runtime.eventstore.batch import Follower
 from runtime.eventstore.notify import Broadcast, Listener, asyncpg_dsn
 from runtime.execution import ChatGateway
 from runtime.execution.chains import ChainChat, ChainRunner
+from runtime.execution.embedder import GatewayEmbedder
+from runtime.execution.knowledge import KnowledgeRetrieval
 from runtime.execution.llm import GatewayLlm
 from runtime.execution.observed import ChainWatch
 from runtime.execution.ollama import OllamaGateway
@@ -54,6 +56,12 @@ from runtime.hooks import HookService
 from runtime.identity import KeyService, RateLimiter, UserService
 from runtime.identity import Limits as RateLimits
 from runtime.identity.acl import AccessService
+from runtime.jobs import JobService
+from runtime.knowledge import FileService
+from runtime.knowledge.index.keeper import IndexKeeper
+from runtime.knowledge.indexer import Indexer, IndexLoop, IndexPolicy
+from runtime.knowledge.pipeline import IndexPipeline
+from runtime.knowledge.search import SearchService
 from runtime.observability.ops import Operations
 from runtime.providerconfig import ProviderService, SecretBox
 from runtime.providers import DriverSettings
@@ -95,6 +103,10 @@ class Services:
     chats: ChatService
     telegram: FrontendService
     hooks: HookService
+    files: FileService
+    jobs: JobService
+    search: SearchService
+    index: IndexPipeline
     identity: VersionOut
     activity: Activity
     system: SystemProbe
@@ -127,8 +139,9 @@ def build_services(
         refresher.forget()
         reconcile.trigger()
 
-    secrets = SecretBox(settings.secret_key)
-    providers = ProviderService(db, secrets=secrets, max_rows=settings.max_rows, on_change=changed)
+    providers = ProviderService(
+        db, secrets=SecretBox(settings.secret_key), max_rows=settings.max_rows, on_change=changed
+    )
     drivers = Drivers(
         http,
         DriverSettings(
@@ -188,7 +201,8 @@ def build_services(
     hooks = HookService(
         db, http, max_rows=settings.max_rows, schema_ttl=settings.hook_schema_ttl, policy=policy
     )
-    chains, runner = _chains(settings, db, gateway, resolver, hooks)
+    knowledge = _knowledge(settings, db, gateway, node)
+    chains, runner = _chains(settings, db, gateway, hooks, knowledge.search)
     builtins = Builtins(events, tasks, runner)
     functions, function_loops = _functions(settings, db, deliveries, builtins, node, operations)
     activity = _activity(settings, db, node, operations)
@@ -218,6 +232,10 @@ def build_services(
         chain_chat=ChainChat(runner),
         chats=chats,
         telegram=telegram,
+        files=knowledge.files,
+        jobs=JobService(db, retry_in=settings.job_retry),
+        search=knowledge.search,
+        index=knowledge.pipeline,
         identity=identity(node, settings.tenancy),
         activity=activity,
         system=SystemProbe(
@@ -245,7 +263,7 @@ def build_services(
         loops["events-listen"] = Listener(
             asyncpg_dsn(db.url), node, bus, fetch=events.by_nid, on_event=deliveries.wake
         )
-    return services, loops | function_loops | chat_loops
+    return services, loops | function_loops | chat_loops | knowledge.loops
 
 
 def _activity(settings: Settings, db: Database, node: str, operations: Operations) -> Activity:
@@ -298,8 +316,46 @@ def _routing(
     return groups, (confinement, resolver)
 
 
+@dataclass(frozen=True)
+class _Knowledge:
+    files: FileService
+    search: SearchService
+    pipeline: IndexPipeline
+    loops: dict[str, Loop]
+
+
+def _knowledge(settings: Settings, db: Database, gateway: ChatGateway, node: str) -> _Knowledge:
+    """Files, the index kept current in this process, the built-in indexer, search."""
+    keeper = IndexKeeper(db, node, dsn=None if db.is_sqlite else asyncpg_dsn(db.url))
+    embedder = GatewayEmbedder(gateway, settings.embed_model)
+    pipeline = IndexPipeline(db, embedder, keeper)
+    policy = IndexPolicy(lease=settings.index_lease, retry_in=settings.job_retry)
+    indexers = [
+        IndexLoop(
+            Indexer(db, pipeline, leaser_id=f"{node}-indexer-{n}", policy=policy),
+            poll=min(settings.reconcile_interval, 5.0),
+        )
+        for n in range(settings.index_workers)
+    ]
+    files = FileService(
+        db,
+        upload_limit=settings.upload_limit,
+        index_attempts=settings.index_attempts,
+        node=node,
+        on_removed=keeper.removed,
+        on_stored=_each(loop.wake for loop in indexers),
+    )
+    loops: dict[str, Loop] = {"knowledge-index": keeper}
+    loops |= {f"indexer-{n}": loop for n, loop in enumerate(indexers)}
+    return _Knowledge(files, SearchService(db, embedder, keeper), pipeline, loops)
+
+
 def _chains(
-    settings: Settings, db: Database, gateway: ChatGateway, resolver: Resolver, hooks: HookService
+    settings: Settings,
+    db: Database,
+    gateway: ChatGateway,
+    hooks: HookService,
+    search: SearchService,
 ) -> tuple[ChainService, ChainRunner]:
     """Stored chains and the executor that runs them through our gateway and hooks."""
     llm = GatewayLlm(
@@ -309,7 +365,11 @@ def _chains(
         embed_model=settings.embed_model,
     )
     executor = Executor(
-        llm, HookTools(hooks), max_steps=settings.chain_step_limit, watch=ChainWatch()
+        llm,
+        HookTools(hooks),
+        max_steps=settings.chain_step_limit,
+        watch=ChainWatch(),
+        knowledge=KnowledgeRetrieval(search),
     )
     chains = ChainService(db)
     return chains, ChainRunner(executor, chains)

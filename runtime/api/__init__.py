@@ -9,15 +9,18 @@ from runtime.api.chats import ChatController
 from runtime.api.downloads import QueueController
 from runtime.api.events import EventController
 from runtime.api.execute import ExecuteController
+from runtime.api.files import FileController, FolderController
 from runtime.api.functions import ExecutorController, FunctionController, TriggerController
 from runtime.api.groups import GroupController, GroupLookupController
 from runtime.api.hooks import HookController, SupportedController
+from runtime.api.jobs import JobController, LeaseController
 from runtime.api.keys import KeyController
 from runtime.api.mappings import IngestController, MappingController
 from runtime.api.models import ModelController
 from runtime.api.ollama import OllamaController
 from runtime.api.openai import OpenAIController
 from runtime.api.providers import ProviderController
+from runtime.api.search import SearchController
 from runtime.api.sessions import SessionController
 from runtime.api.state import StateController
 from runtime.api.system import SystemController
@@ -36,6 +39,8 @@ CONTROLLERS = [
     EventController,
     ExecuteController,
     ExecutorController,
+    FileController,
+    FolderController,
     FunctionController,
     GroupLookupController,
     GroupController,
@@ -43,6 +48,8 @@ CONTROLLERS = [
     IngestController,
     KeyController,
     LoginController,
+    JobController,
+    LeaseController,
     MappingController,
     ModelAffinityController,
     ModelController,
@@ -52,6 +59,7 @@ CONTROLLERS = [
     ProviderController,
     QueueController,
     SessionController,
+    SearchController,
     StateController,
     SupportedController,
     SystemController,

@@ -46,6 +46,8 @@ async def require_json(request: Request[Any, Any, Any]) -> None:
     media, _ = _media_type(content_type)
     if media == _FORM and request.scope["path"].startswith(OLLAMA_PREFIX):
         return  # Ollama reads any body as JSON, and its docs use `curl -d` (a form's type)
+    if media == "multipart/form-data" and request.route_handler.opt.get("multipart"):
+        return  # an upload route reads its body itself, as a stream (`runtime.api.upload`)
     if media != "application/json" and not media.endswith("+json"):
         raise errors.UnsupportedMediaError(
             f"unsupported content type {media!r}: send application/json or application/yaml"

@@ -98,6 +98,17 @@ def _shapes() -> tuple[dict[str, Any], dict[str, Any]]:
         "ChatCompletion": chat,
         "ChatMessage": message,
         "AnyJson": {},
+        "Bytes": {"type": "string", "format": "binary"},
+        "FileUpload": {
+            "type": "object",
+            "required": ["file"],
+            "properties": {
+                "file": {"type": "string", "format": "binary"},
+                "name": {"type": "string"},
+                "parentId": {"type": "string"},
+                "metadata": {"type": "string", "description": "A JSON object."},
+            },
+        },
     }
     return shapes, components
 
@@ -128,7 +139,10 @@ def _operation(
 ) -> None:
     if doc is not None:
         operation["summary"] = doc.summary
-        if doc.body is not None:
+        if doc.body == "FileUpload":
+            content = {"multipart/form-data": {"schema": shapes[doc.body]}}
+            operation["requestBody"] = {"required": True, "content": content}
+        elif doc.body is not None:
             operation["requestBody"] = _body(shapes[doc.body])
     _yaml_alternatives(operation)
     responses = operation.setdefault("responses", {})
@@ -177,7 +191,10 @@ def _answers(responses: dict[str, Any], doc: Doc, shapes: dict[str, Any]) -> Non
     if success is None:
         return
     content = responses[success].setdefault("content", {})
-    if doc.answer is not None:
+    if doc.answer == "Bytes":
+        content.clear()
+        content["*/*"] = {"schema": shapes[doc.answer]}  # the stored content type
+    elif doc.answer is not None:
         content["application/json"] = {"schema": shapes[doc.answer]}
     elif doc.stream:
         content.clear()  # a stream only, never a JSON document

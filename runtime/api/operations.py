@@ -31,6 +31,32 @@ _LLM = (404, 502, 503)  # unknown model or chain, a backend's bad answer, nobody
 _MANAGED = (405,)  # Ollama's model management: refused, naming our routes
 
 OPERATIONS: dict[str, Doc] = {
+    "GET /files": Doc("List the files and folders under a path"),
+    "POST /files": Doc(
+        "Upload a file (multipart) and queue its indexing", (404, 409), body="FileUpload"
+    ),
+    "GET /files/{file_id}": Doc("Get a file with its indexing state"),
+    "PUT /files/{file_id}": Doc(
+        "Replace a file's content (multipart) and index it again", body="FileUpload"
+    ),
+    "GET /files/{file_id}/download": Doc("Download a file's content", answer="Bytes"),
+    "PUT /files/{file_id}/move": Doc("Move a file into another folder", (409,)),
+    "PUT /files/{file_id}/name": Doc("Rename a file", (409,)),
+    "DELETE /files/{file_id}": Doc("Delete a file and its chunks"),
+    "POST /folders": Doc("Create a folder", (404, 409)),
+    "PUT /folders/{folder_id}/move": Doc("Move a folder (not into itself)", (409,)),
+    "PUT /folders/{folder_id}/name": Doc("Rename a folder", (409,)),
+    "DELETE /folders/{folder_id}": Doc("Delete a folder with everything in it"),
+    "GET /jobs/pending": Doc("List the jobs a leaser could take now"),
+    "GET /jobs/in-progress": Doc("List the jobs under a running lease"),
+    "PATCH /jobs/{job_id}/done": Doc("Finish a leased job", (409,)),
+    "PATCH /jobs/{job_id}/failed": Doc("Fail a leased job (retried until out of attempts)", (409,)),
+    "POST /index": Doc(
+        "Store an external worker's chunks of a file it holds the job of", (*_LLM, 409)
+    ),
+    "GET /search": Doc("Search indexed chunks (hybrid, vector or keyword)", (503,)),
+    "GET /keywords": Doc("List the keywords extracted from indexed chunks"),
+    "POST /leases": Doc("Lease the oldest due job of the given types (204: none)"),
     "POST /backend-affinity/{group_id}/backends/{backend_id}": Doc(
         "Add a backend to a group", (404, 409)
     ),

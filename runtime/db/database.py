@@ -37,6 +37,13 @@ class Database:
                 url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
             )
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # SQLite readers: connections that never take the write lock (WAL lets them read
+        # while a writer works); each statement reads the last committed state
+        self._read_engine: AsyncEngine | None = None
+        if self.is_sqlite:
+            self._read_engine = create_async_engine(url, connect_args={"timeout": 30})
+            event.listen(self._read_engine.sync_engine, "connect", _sqlite_pragmas)
+            self._readers = async_sessionmaker(self._read_engine, expire_on_commit=False)
         # SQLite has one writer at a time and every transaction here takes the write lock; a
         # connection that finds it taken sleeps in coarse steps (1-100 ms) in SQLite's busy
         # handler. Queueing our own transactions on an asyncio lock hands it over at once.
@@ -66,6 +73,21 @@ class Database:
             on_commit()
 
     @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session for reads only; on SQLite it does not wait for the write lock.
+
+        Statements see committed data but not one snapshot across statements on SQLite;
+        nothing written through it is kept.
+        """
+        if self._read_engine is None:
+            async with self.transaction() as session:
+                yield session
+            return
+        with translate():
+            async with self._readers() as session:
+                yield session
+
+    @asynccontextmanager
     async def _unit_of_work(self) -> AsyncIterator[AsyncSession]:
         with translate():
             async with self._sessions() as session, session.begin():
@@ -73,6 +95,8 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+        if self._read_engine is not None:
+            await self._read_engine.dispose()
 
 
 # set while this task holds the SQLite writer lock: a nested transaction must not wait for it

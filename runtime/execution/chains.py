@@ -19,6 +19,7 @@ import msgspec
 
 from runtime import decoding, errors
 from runtime.chainstore import ChainService
+from runtime.execution.knowledge import collecting
 from runtime.taskengine.chat import ChatHistory, OpenAIChatRequest, OpenAIChatResponse
 from runtime.taskengine.convert import (
     completion_id,
@@ -29,6 +30,7 @@ from runtime.taskengine.convert import (
 )
 from runtime.taskengine.datatypes import DataType, to_builtins
 from runtime.taskengine.executor import Executor
+from runtime.taskengine.ports import Source
 from runtime.taskengine.schema import ChainDefinition
 from runtime.taskengine.types import ChainError, RunResult
 from runtime.wire.sse import DONE, encode, error_event
@@ -117,8 +119,11 @@ class ChainChat:
     async def _complete(
         self, chain: ChainDefinition, request: OpenAIChatRequest, *, stack_trace: bool
     ) -> dict[str, Any]:
-        result = await self._execute(chain, request)
+        with collecting() as sources:
+            result = await self._execute(chain, request)
         reply: dict[str, Any] = msgspec.to_builtins(self._response(result))
+        if sources:
+            reply["sources"] = msgspec.to_builtins(sources)
         if stack_trace:
             reply["stackTrace"] = msgspec.to_builtins(result.state)
         return reply
@@ -130,13 +135,18 @@ class ChainChat:
         now = self._clock()
         ids = (completion_id(now), int(now.timestamp()), request.model or chain.id)
         queue: asyncio.Queue[str | None] = asyncio.Queue()
+        sources: list[Source] = []
 
         async def sink(text: str) -> None:
             await queue.put(text)
 
         async def run() -> RunResult:
             try:
-                return await self._execute(chain, request, sink)
+                with collecting() as found:
+                    try:
+                        return await self._execute(chain, request, sink)
+                    finally:
+                        sources.extend(found)
             finally:
                 await queue.put(None)
 
@@ -148,10 +158,12 @@ class ChainChat:
             raise
         if first is None:  # nothing streamed: the chain has finished (or failed) already
             result = await task
-            return self._whole(result, ids)
-        return self._relay(task, queue, first, ids)
+            return self._whole(result, ids, sources)
+        return self._relay(task, queue, first, (ids, sources))
 
-    def _whole(self, result: RunResult, ids: tuple[str, int, str]) -> AsyncIterator[bytes]:
+    def _whole(
+        self, result: RunResult, ids: tuple[str, int, str], sources: list[Source]
+    ) -> AsyncIterator[bytes]:
         """A chain with no streamable step: its final answer in one chunk."""
         response = self._response(result)
         if not response.choices:
@@ -163,7 +175,7 @@ class ChainChat:
                 yield encode(tool_calls_chunk(*ids, choice.message.tool_calls))
             else:
                 yield encode(content_chunk(*ids, choice.message.content or ""))
-            yield encode(final_chunk(*ids, choice.finish_reason or "stop"))
+            yield _final(ids, choice.finish_reason or "stop", sources)
             yield DONE
 
         return chunks()
@@ -173,8 +185,9 @@ class ChainChat:
         task: asyncio.Future[RunResult],
         queue: asyncio.Queue[str | None],
         first: str,
-        ids: tuple[str, int, str],
+        stream: tuple[tuple[str, int, str], list[Source]],
     ) -> AsyncIterator[bytes]:
+        ids, sources = stream
         try:
             text: str | None = first
             while text is not None:
@@ -189,10 +202,20 @@ class ChainChat:
             if choice is not None and choice.message.tool_calls:
                 yield encode(tool_calls_chunk(*ids, choice.message.tool_calls))
             reason = (choice.finish_reason if choice is not None else None) or "stop"
-            yield encode(final_chunk(*ids, reason))
+            yield _final(ids, reason, sources)
             yield DONE
         finally:
             await _stop(task)  # when the client went away, the chain is still running
+
+
+def _final(ids: tuple[str, int, str], reason: str, sources: list[Source]) -> bytes:
+    """The last chunk; with the retrieved `sources` beside `choices` when the chain had any."""
+    chunk = final_chunk(*ids, reason)
+    if not sources:
+        return encode(chunk)
+    body: dict[str, Any] = msgspec.to_builtins(chunk)
+    body["sources"] = msgspec.to_builtins(sources)
+    return b"data: " + msgspec.json.encode(body) + b"\n\n"
 
 
 async def _stop(task: asyncio.Future[RunResult]) -> None:

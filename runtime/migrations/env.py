@@ -7,12 +7,20 @@ from alembic import context
 from runtime.db import Base
 
 PARTITION_PREFIXES = ("events_p_", "events_default")
+# full text search of chunks: SQLite's FTS5 table (and its shadow tables); on PostgreSQL the
+# generated `fts_document` tsvector column and its GIN index
+SEARCH_PREFIXES = ("kb_chunks_fts", "ix_kb_chunks_tsv", "fts_document")
 
 config = context.config
 
 
 def _not_a_partition(name: str | None, type_: str, _parents: object) -> bool:
-    """Day partitions of `events` are created at run time, not described by the models."""
+    """Day partitions of `events` are created at run time, not described by the models.
+
+    Neither is full text search, which the models cannot describe on both databases.
+    """
+    if name is not None and name.startswith(SEARCH_PREFIXES):
+        return False
     return not (type_ == "table" and name is not None and name.startswith(PARTITION_PREFIXES))
 
 

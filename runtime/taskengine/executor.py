@@ -20,7 +20,7 @@ from runtime.taskengine.datatypes import DataType, convert_input, parse_data_typ
 from runtime.taskengine.gofmt import go_value
 from runtime.taskengine.handlers import HANDLERS, Handler, Outcome, TaskContext
 from runtime.taskengine.handlers.base import DeltaSink
-from runtime.taskengine.ports import Llm, Tools
+from runtime.taskengine.ports import Knowledge, Llm, Tools
 from runtime.taskengine.schema import (
     END,
     ChainDefinition,
@@ -63,15 +63,16 @@ class Executor:
         tools: Tools,
         *,
         max_steps: int = DEFAULT_MAX_STEPS,
-        clock: Callable[[], datetime] = _utc_now,
         on_print: Callable[[str], None] = _log_print,
         watch: StepWatch | None = None,
+        knowledge: Knowledge | None = None,
     ) -> None:
         self.watch = watch
         self.llm = llm
         self.tools = tools
+        self.knowledge = knowledge
         self.max_steps = max_steps
-        self.clock = clock
+        self.clock: Callable[[], datetime] = _utc_now
         self.on_print = on_print
 
     async def run(
@@ -207,6 +208,7 @@ class _Run:
             client_tools=self.client_tools,
             hook_names=self.hook_names,
             on_delta=self.on_delta if task.id in self.streamed else None,
+            knowledge=self.executor.knowledge,
         )
 
     async def _attempts(

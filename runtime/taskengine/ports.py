@@ -80,6 +80,27 @@ class EmbedCall(msgspec.Struct, kw_only=True):
     providers: list[str] = msgspec.field(default_factory=list)
 
 
+class KnowledgeQuery(msgspec.Struct, kw_only=True):
+    """A retrieval from the knowledge base (`search_knowledge` tasks)."""
+
+    query: str
+    topk: int = 5
+    path: str = ""
+    mode: str = "hybrid"
+    filters: list[str] = msgspec.field(default_factory=list)
+
+
+class Source(msgspec.Struct, kw_only=True):
+    """A retrieved chunk, numbered from 1 as the answer cites it (`[n]`)."""
+
+    index: int
+    file_id: str
+    path: str
+    chunk_id: str
+    text: str
+    score: float
+
+
 class HookResult(msgspec.Struct, kw_only=True):
     """A hook or tool answer: parsed JSON (`json`), text (`string`) or `None` (`any`)."""
 
@@ -114,6 +135,14 @@ class Llm(Protocol):
         ...
 
 
+class Knowledge(Protocol):
+    """Retrieval from the knowledge base's hybrid search."""
+
+    async def search(self, query: KnowledgeQuery) -> list[Source]:
+        """The best chunks for the query, numbered 1..n; bad parameters raise a 422."""
+        ...
+
+
 class Tools(Protocol):
     """Remote hooks: as model tools (`<hook>.<tool>`) and as `hook` tasks."""
 
@@ -137,9 +166,12 @@ __all__ = [
     "EmbedCall",
     "HookCall",
     "HookResult",
+    "Knowledge",
+    "KnowledgeQuery",
     "Llm",
     "Message",
     "PromptCall",
+    "Source",
     "ToolCall",
     "ToolCallDelta",
     "ToolResult",

@@ -32,6 +32,7 @@ class HandlerKind(StrEnum):
     CONVERT_TO_OPENAI_CHAT_RESPONSE = "convert_to_openai_chat_response"
     HOOK = "hook"
     NOOP = "noop"
+    SEARCH_KNOWLEDGE = "search_knowledge"
 
 
 class Operator(StrEnum):
@@ -107,6 +108,15 @@ class Transition(_Schema):
     branches: list[Branch] = msgspec.field(default_factory=list)
 
 
+class KnowledgeSearch(_Schema):
+    """What a `search_knowledge` task retrieves (ours): how many chunks, from where, how."""
+
+    topk: int = 5
+    path: str = ""
+    mode: str = "hybrid"
+    filters: list[str] = msgspec.field(default_factory=list)  # `key:value` on file metadata
+
+
 class TaskDefinition(_Schema):
     """One task of a chain (SPEC 8.1)."""
 
@@ -122,6 +132,7 @@ class TaskDefinition(_Schema):
     output_template: str = ""
     input_var: str = ""
     compose: Compose | None = None
+    search: KnowledgeSearch | None = None
     transition: Transition = msgspec.field(default_factory=Transition)
     timeout: str = ""
     retry_on_failure: int = 0

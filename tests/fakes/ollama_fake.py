@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +40,8 @@ class FakeOllama:
     chat: ChatScript = field(default_factory=ChatScript)
     requests: list[tuple[str, str, Any]] = field(default_factory=list)
     pulls_started: int = 0
+    word_vectors: bool = False  # embeddings by shared words (for search tests), not by digest
+    embed_delay: float = 0.0  # seconds before an embedding answer
 
     def add_model(self, name: str, *, size: int = 1000, caps: list[str] | None = None) -> None:
         name = name if ":" in name else f"{name}:latest"
@@ -93,7 +96,10 @@ class FakeOllama:
 
     async def _embed(self, send: Any, payload: dict[str, Any]) -> None:
         inputs = payload["input"] if isinstance(payload["input"], list) else [payload["input"]]
-        vectors = [_vector(text) for text in inputs]
+        if self.embed_delay:
+            await asyncio.sleep(self.embed_delay)
+        embed = word_vector if self.word_vectors else _vector
+        vectors = [embed(text) for text in inputs]
         await send_json(send, 200, {"model": payload["model"], "embeddings": vectors})
 
     async def _delete(self, send: Any, payload: dict[str, Any]) -> None:
@@ -241,6 +247,19 @@ async def _line(send: Any, obj: dict[str, Any], *, last: bool = False) -> None:
 
 def _digest(name: str) -> str:
     return "sha256:" + hashlib.sha256(name.encode()).hexdigest()
+
+
+WORD_DIMENSIONS = 64
+
+
+def word_vector(text: str) -> list[float]:
+    """A bag of words hashed into 64 dimensions: texts that share words point alike."""
+    vector = [0.0] * WORD_DIMENSIONS
+    for word in re.findall(r"\w+", text.lower()):
+        if len(word) > 2:
+            vector[int(hashlib.sha256(word.encode()).hexdigest(), 16) % WORD_DIMENSIONS] += 1.0
+    vector[0] += 0.01  # never the zero vector
+    return vector
 
 
 def _vector(text: str) -> list[float]:

@@ -110,3 +110,15 @@ class FakeTools:
         if value is None:
             return HookResult(value=None, data_type="any")
         return HookResult(value=value, data_type="string" if isinstance(value, str) else "json")
+
+
+class FakeKnowledge:
+    """An in-memory knowledge base: returns its sources, records each query."""
+
+    def __init__(self, sources: list[Any] | None = None) -> None:
+        self.sources = sources or []
+        self.queries: list[Any] = []
+
+    async def search(self, query: Any) -> list[Any]:
+        self.queries.append(query)
+        return self.sources[: query.topk]

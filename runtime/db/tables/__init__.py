@@ -10,6 +10,8 @@ from runtime.db.tables import (
     functions,
     hooks,
     identity,
+    jobs,
+    knowledge,
     providers,
     registry,
 )
@@ -24,6 +26,8 @@ __all__ = [
     "functions",
     "hooks",
     "identity",
+    "jobs",
+    "knowledge",
     "providers",
     "registry",
 ]

@@ -1,7 +1,7 @@
 """chats
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 Create Date: 2026-12-02 04:16:00.936236
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import runtime.db.base
 
 revision: str = "0012"
-down_revision: str | None = "0010"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

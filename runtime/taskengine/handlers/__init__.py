@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runtime.taskengine.handlers import chat, hook, prompt, text
+from runtime.taskengine.handlers import chat, hook, knowledge, prompt, text
 from runtime.taskengine.handlers.base import Handler, HandlerError, Outcome, TaskContext
 from runtime.taskengine.schema import HandlerKind
 
@@ -21,6 +21,7 @@ HANDLERS: dict[HandlerKind, Handler] = {
     HandlerKind.CONVERT_TO_OPENAI_CHAT_RESPONSE: chat.convert_to_openai_chat_response,
     HandlerKind.HOOK: hook.hook,
     HandlerKind.NOOP: text.noop,
+    HandlerKind.SEARCH_KNOWLEDGE: knowledge.search_knowledge,
 }
 
 __all__ = ["HANDLERS", "Handler", "HandlerError", "Outcome", "TaskContext"]

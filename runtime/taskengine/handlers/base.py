@@ -9,7 +9,7 @@ from typing import Any, NamedTuple, Protocol
 
 from runtime.taskengine.chat import ToolSpec
 from runtime.taskengine.datatypes import DataType
-from runtime.taskengine.ports import EmbedCall, Llm, PromptCall, Tools
+from runtime.taskengine.ports import EmbedCall, Knowledge, Llm, PromptCall, Tools
 from runtime.taskengine.schema import ChainDefinition, LLMExecutionConfig, TaskDefinition
 
 DeltaSink = Callable[[str], Awaitable[None]]
@@ -40,6 +40,7 @@ class TaskContext:
     client_tools: list[ToolSpec] = field(default_factory=list)
     hook_names: frozenset[str] = frozenset()
     on_delta: DeltaSink | None = None
+    knowledge: Knowledge | None = None
 
     @property
     def config(self) -> LLMExecutionConfig:

@@ -1,0 +1,143 @@
+"""SQL for chunks, their vectors and keywords, and the databases' own full text search."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+import msgspec
+from sqlalchemy import delete, func, insert, literal_column, select, table, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from runtime.db.dialect import is_postgres
+from runtime.db.tables.knowledge import ChunkRow, KeywordRow, NodeRow
+from runtime.knowledge.store import everything_visible, scope_condition
+from runtime.knowledge.types import Node, Scope
+
+_FTS = table("kb_chunks_fts")
+_NODE_COLUMNS = tuple(NodeRow.__table__.columns)  # plain rows: no ORM objects on the search path
+_CONFIG: Any = literal_column("'simple'")
+
+
+class StoredChunk(msgspec.Struct, frozen=True, kw_only=True):
+    """A chunk to store: its text, unit vector (float32 bytes) and keywords."""
+
+    text: str
+    vector: bytes
+    keywords: list[str]
+
+
+class Hit(msgspec.Struct, frozen=True, kw_only=True):
+    """A chunk found by a search, with the node of its file."""
+
+    chunk_id: int
+    seq: int
+    text: str
+    node: Node
+
+
+async def delete_chunks(session: AsyncSession, file_id: str) -> None:
+    """Every chunk of the file leaves (its keywords and full text entries with it)."""
+    await session.execute(delete(ChunkRow).where(ChunkRow.file_id == file_id))
+
+
+async def add_chunks(
+    session: AsyncSession, file_id: str, first: int, chunks: Sequence[StoredChunk]
+) -> list[int]:
+    """Store chunks numbered from `first`; their ids, in order."""
+    if not chunks:
+        return []
+    rows = [
+        {"file_id": file_id, "seq": first + n, "text": c.text, "vector": c.vector}
+        for n, c in enumerate(chunks)
+    ]
+    result = await session.execute(
+        insert(ChunkRow).returning(ChunkRow.id, sort_by_parameter_order=True), rows
+    )
+    ids = [int(row[0]) for row in result]
+    keywords = [
+        {"chunk_id": chunk_id, "keyword": word}
+        for chunk_id, chunk in zip(ids, chunks, strict=True)
+        for word in dict.fromkeys(chunk.keywords)
+    ]
+    if keywords:
+        await session.execute(insert(KeywordRow), keywords)
+    return ids
+
+
+async def chunk_count(session: AsyncSession, file_id: str) -> int:
+    count = await session.scalar(select(func.count()).where(ChunkRow.file_id == file_id))
+    return int(count or 0)
+
+
+async def vectors(
+    session: AsyncSession, file_ids: Sequence[str] | None = None, *, batch: int = 5000
+) -> AsyncIterator[tuple[int, str, bytes]]:
+    """(chunk id, file id, vector) of every chunk, or of the given files' chunks."""
+    stmt = select(ChunkRow.id, ChunkRow.file_id, ChunkRow.vector)
+    if file_ids is not None:
+        stmt = stmt.where(ChunkRow.file_id.in_(list(file_ids)))
+    result = await session.stream(stmt.execution_options(yield_per=batch))
+    async for chunk_id, file_id, vector in result:
+        yield int(chunk_id), str(file_id), bytes(vector)
+
+
+async def files_in_scope(session: AsyncSession, scope: Scope) -> set[str]:
+    rows = await session.scalars(select(NodeRow.id).where(scope_condition(scope)))
+    return set(rows)
+
+
+async def hydrate(session: AsyncSession, chunk_ids: Sequence[int], scope: Scope) -> dict[int, Hit]:
+    """The chunks among `chunk_ids` that still exist and are in scope, by id."""
+    if not chunk_ids:
+        return {}
+    rows = (
+        await session.execute(
+            select(ChunkRow.id, ChunkRow.seq, ChunkRow.text, ChunkRow.file_id)
+            .join(NodeRow, NodeRow.id == ChunkRow.file_id)
+            .where(ChunkRow.id.in_(list(chunk_ids)), scope_condition(scope))
+        )
+    ).all()
+    files = {row.file_id for row in rows}
+    nodes = await session.execute(select(*_NODE_COLUMNS).where(NodeRow.id.in_(files)))
+    by_id = {row.id: msgspec.convert(dict(row._mapping), Node) for row in nodes}
+    return {
+        int(row.id): Hit(chunk_id=int(row.id), seq=row.seq, text=row.text, node=by_id[row.file_id])
+        for row in rows
+    }
+
+
+async def keyword_search(
+    session: AsyncSession, terms: Sequence[str], scope: Scope, limit: int
+) -> list[tuple[int, float]]:
+    """(chunk id, score) of chunks holding any of `terms`, best first (higher is better)."""
+    if not terms:
+        return []
+    if is_postgres(session):
+        vector: Any = literal_column(
+            "kb_chunks.fts_document"
+        )  # to_tsvector('simple', text), stored
+        query = func.to_tsquery(_CONFIG, " | ".join(terms))
+        score: Any = func.ts_rank(vector, query)
+        stmt = select(ChunkRow.id, score).where(vector.op("@@")(query))
+    else:
+        match = " OR ".join(f'"{term}"' for term in terms)
+        score = -literal_column("bm25(kb_chunks_fts)")
+        stmt = (
+            select(ChunkRow.id, score)
+            .select_from(_FTS)
+            .join(ChunkRow, ChunkRow.id == literal_column("kb_chunks_fts.rowid"))
+            .where(text("kb_chunks_fts MATCH :match").bindparams(match=match))
+        )
+    if scope != Scope() or not everything_visible():
+        stmt = stmt.join(NodeRow, NodeRow.id == ChunkRow.file_id).where(scope_condition(scope))
+    rows = await session.execute(stmt.order_by(score.desc()).limit(limit))
+    return [(int(chunk_id), float(value)) for chunk_id, value in rows]
+
+
+async def list_keywords(session: AsyncSession, after: str | None, limit: int) -> list[str]:
+    """Distinct keywords in alphabetical order, strictly after `after`."""
+    stmt = select(KeywordRow.keyword).distinct().order_by(KeywordRow.keyword).limit(limit)
+    if after:
+        stmt = stmt.where(KeywordRow.keyword > after)
+    return list(await session.scalars(stmt))
