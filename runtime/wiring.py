@@ -201,7 +201,7 @@ def build_services(
     hooks = HookService(
         db, http, max_rows=settings.max_rows, schema_ttl=settings.hook_schema_ttl, policy=policy
     )
-    knowledge = _knowledge(settings, db, gateway, node)
+    knowledge = _knowledge(settings, db, gateway, node, operations)
     chains, runner = _chains(settings, db, gateway, hooks, knowledge.search)
     builtins = Builtins(events, tasks, runner)
     functions, function_loops = _functions(settings, db, deliveries, builtins, node, operations)
@@ -324,7 +324,9 @@ class _Knowledge:
     loops: dict[str, Loop]
 
 
-def _knowledge(settings: Settings, db: Database, gateway: ChatGateway, node: str) -> _Knowledge:
+def _knowledge(
+    settings: Settings, db: Database, gateway: ChatGateway, node: str, operations: Operations
+) -> _Knowledge:
     """Files, the index kept current in this process, the built-in indexer, search."""
     keeper = IndexKeeper(db, node, dsn=None if db.is_sqlite else asyncpg_dsn(db.url))
     embedder = GatewayEmbedder(gateway, settings.embed_model)
@@ -332,7 +334,13 @@ def _knowledge(settings: Settings, db: Database, gateway: ChatGateway, node: str
     policy = IndexPolicy(lease=settings.index_lease, retry_in=settings.job_retry)
     indexers = [
         IndexLoop(
-            Indexer(db, pipeline, leaser_id=f"{node}-indexer-{n}", policy=policy),
+            Indexer(
+                db,
+                pipeline,
+                leaser_id=f"{node}-indexer-{n}",
+                policy=policy,
+                operations=operations,
+            ),
             poll=min(settings.reconcile_interval, 5.0),
         )
         for n in range(settings.index_workers)

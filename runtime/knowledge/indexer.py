@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -24,6 +25,8 @@ from runtime.knowledge.chunk import chunks
 from runtime.knowledge.extract import ExtractError, extract
 from runtime.knowledge.pipeline import IndexPipeline
 from runtime.knowledge.types import INDEX_JOB, Node, NodeKind
+from runtime.observability import metrics
+from runtime.observability.ops import Operations
 
 log = logging.getLogger("runtime.knowledge")
 WAITING = "waiting for an embedding backend: "
@@ -48,7 +51,9 @@ class Indexer:
         leaser_id: str,
         policy: IndexPolicy,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        operations: Operations | None = None,
     ) -> None:
+        self._ops = operations or Operations()
         self._db = db
         self._pipeline = pipeline
         self.leaser_id = leaser_id
@@ -65,25 +70,39 @@ class Indexer:
             )
         if job is None:
             return False
+        started = time.perf_counter()
+        outcome, error = "indexed", ""
         try:
-            await self._index(job)
+            outcome = await self._index(job)
         except errors.UnavailableError as exc:
+            outcome, error = "waiting", exc.message
             await self._settle(job, WAITING + exc.message, counted=False)
         except (errors.Error, ExtractError) as exc:
+            outcome, error = "failed", str(exc)
             await self._settle(job, str(exc))
+        metrics.child(metrics.index_jobs, outcome).inc()
+        self._ops.record(
+            "index",
+            job.subject,
+            ok=outcome in ("indexed", "unsupported"),
+            seconds=time.perf_counter() - started,
+            error=error,
+            outcome=outcome,
+        )
         return True
 
-    async def _index(self, job: Job) -> None:
+    async def _index(self, job: Job) -> str:
         node, data = await self._content(job.subject)
         text = await asyncio.to_thread(extract, node.content_type, data)
         del data
         if text is None:
             reason = f"files of type {node.content_type} are kept but not indexed"
             await self._pipeline.settle_unsupported(job, self._clock(), reason)
-            return
+            return "unsupported"
         pieces = await asyncio.to_thread(chunks, text, size=self._chunk_size)
         vectors = await self._pipeline.embed(pieces, between=lambda: self._renew(job))
         await self._pipeline.store(job, pieces, vectors, self._clock(), finish=True)
+        return "indexed"
 
     async def _renew(self, job: Job) -> None:
         """Keep the lease while a large file is embedded; stop if it was lost."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import functools
+import time
 
 import msgspec
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,7 @@ from runtime.knowledge.index.vectors import unit
 from runtime.knowledge.keywords import MAX_KEYWORD, words
 from runtime.knowledge.ports import Embedder
 from runtime.knowledge.types import Node, Scope
+from runtime.observability import metrics
 
 RRF_K = 60  # reciprocal rank fusion: score = sum of 1 / (RRF_K + rank) over the two lists
 MAX_TERMS = 32
@@ -77,6 +79,15 @@ class SearchService:
         self._keeper = keeper
 
     async def search(self, query: Query) -> Found:
+        """The best `topk` chunks for the query (timed in `runtime_search_duration_seconds`)."""
+        started = time.perf_counter()
+        try:
+            return await self._search(query)
+        finally:
+            seconds = time.perf_counter() - started
+            metrics.child(metrics.search_duration, query.mode.value).observe(seconds)
+
+    async def _search(self, query: Query) -> Found:
         """The best `topk` chunks for the query.
 
         `epsilon` keeps vector hits whose distance is within `epsilon` of the best hit's

@@ -73,6 +73,14 @@ function_runs = Counter(
 function_duration = Histogram(
     "runtime_function_run_duration_seconds", "One function run", ["function"], buckets=FAST
 )
+index_jobs = Counter(
+    "runtime_index_jobs_total",
+    "Index jobs ended by the built-in indexer (indexed, unsupported, waiting, failed)",
+    ["outcome"],
+)
+search_duration = Histogram(
+    "runtime_search_duration_seconds", "One knowledge search", ["mode"], buckets=FAST
+)
 chain_steps = Counter(
     "runtime_chain_steps_total", "Chain steps run, by handler and outcome", ["handler", "outcome"]
 )

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from runtime.config import Settings
 from tests.api.knowledge_setup import knowledge_server, put_file, settled
@@ -160,3 +161,25 @@ async def test_a_pdf_is_indexed_by_its_text_and_a_broken_one_fails_with_the_reas
         broken = await put_file(client, "broken.pdf", b"%PDF-1.4 nothing else", "application/pdf")
         body = await settled(client, broken, "failed")
         assert body["indexError"].startswith("the PDF cannot be read")
+
+
+async def test_indexing_and_search_show_in_metrics_and_operations(kb: httpx.AsyncClient) -> None:
+    def count(text: str, name: str, **labels: str) -> float:
+        return sum(
+            sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+            if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
+        )
+
+    before = (await kb.get("/metrics")).text
+    file_id = await put_file(kb, "budget.txt", BUDGET)
+    await settled(kb, file_id)
+    assert (await search(kb, "budget", mode="keyword"))[0]["fileId"] == file_id
+    after = (await kb.get("/metrics")).text
+    indexed = "runtime_index_jobs_total"
+    assert count(after, indexed, outcome="indexed") == count(before, indexed, outcome="indexed") + 1
+    searched = "runtime_search_duration_seconds_count"
+    assert count(after, searched, mode="keyword") == count(before, searched, mode="keyword") + 1
+    ops = (await kb.get(f"/activity/operations/index/{file_id}")).json()["operations"]
+    assert [op["detail"]["outcome"] for op in ops] == ["indexed"]
