@@ -88,10 +88,10 @@ class SessionController(Controller):
             raise errors.UnauthorizedError("unauthorized: not signed in")
         return UserOut.from_domain(await users.get(request.user.id))
 
-    @post("/logout", status_code=200)
+    @post("/logout", status_code=204)
     async def logout_session(
         self, request: Request[Any, Any, Any], users: NamedDependency[UserService]
-    ) -> Response[bytes]:
+    ) -> Response[None]:
         await users.logout(request.cookies.get(SESSION_COOKIE, ""))
         gone = Cookie(key=SESSION_COOKIE, value="", path="/", max_age=0, httponly=True)
-        return Response(b"", status_code=200, cookies=[gone])
+        return Response(None, status_code=204, cookies=[gone])
