@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -41,7 +42,13 @@ SECRETS = (
     "gk-secret",
     "gk-the-real-secret",
     "observe-s3cret-token",
+    "correct horse",
+    "battery staple",
+    "wrong horse!",
+    "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw",
 )
+# a whole API key as `POST /keys` mints it: `rt-<8 hex>-<43 url-safe characters>`
+API_KEY = re.compile(r"rt-[0-9a-f]{8}-[A-Za-z0-9_-]{43}")
 
 
 class _Everything(logging.Handler):
@@ -70,7 +77,7 @@ def no_secret_is_ever_logged() -> Iterator[None]:
     root.setLevel(level)
     root.removeHandler(everything)
     text = "\n".join(everything.lines)
-    leaked = [secret for secret in SECRETS if secret in text]
+    leaked = [secret for secret in SECRETS if secret in text] + API_KEY.findall(text)
     assert leaked == [], f"secrets in the log of this run: {leaked}"
 
 
