@@ -12,6 +12,7 @@ from typing import Any
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
+from litestar.openapi import ResponseSpec
 from litestar.params import JSONBody
 
 from runtime import errors
@@ -88,7 +89,11 @@ class SessionController(Controller):
             raise errors.UnauthorizedError("unauthorized: not signed in")
         return UserOut.from_domain(await users.get(request.user.id))
 
-    @post("/logout", status_code=204)
+    @post(
+        "/logout",
+        status_code=204,
+        responses={204: ResponseSpec(None, description="Logged out; the cookie is cleared.")},
+    )
     async def logout_session(
         self, request: Request[Any, Any, Any], users: NamedDependency[UserService]
     ) -> Response[None]:
