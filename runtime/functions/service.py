@@ -52,8 +52,7 @@ class FunctionService:
         wake: Callable[[], None] = lambda: None,
     ) -> None:
         self._db = db
-        self._sandbox = sandbox
-        self.sandbox = sandbox  # read by the system probe
+        self.sandbox = sandbox  # also read by the system probe
         self._max_rows = max_rows
         self._clock = clock
         self._wake = wake
@@ -63,11 +62,11 @@ class FunctionService:
         self._wake()
 
     async def close(self) -> None:
-        await self._sandbox.close()
+        await self.sandbox.close()
 
     async def _compile(self, fn: Function) -> None:
         validate_function(fn)
-        problem = await self._sandbox.check(fn.script)
+        problem = await self.sandbox.check(fn.script)
         if problem:
             raise _invalid("function", f"script does not compile: {problem}", "script")
 
