@@ -139,7 +139,7 @@ class ChatGateway:
             raise
         return _prepend(first, relay)
 
-    async def _relay(
+    async def _relay(  # noqa: C901 - one try per attempt keeps the in-flight counts exact
         self, routes: list[Route], request: ChatRequest, body: bytes | None
     ) -> AsyncGenerator[StreamItem, None]:
         """Each route in turn until one sends something; its stream then, to the end.
@@ -157,6 +157,11 @@ class ChatGateway:
                     chat = Chat(request=request, body=body, model=route.model)
                     opened = self._drivers(route.backend).stream_chat(chat)
                     async with contextlib.aclosing(cast(Stream, opened)) as chunks:
+                        with attempt.span():  # the request goes out on the first item
+                            first = await anext(chunks, None)
+                        if first is not None:
+                            attempt.item(first)
+                            yield first
                         async for chunk in chunks:
                             attempt.item(chunk)
                             yield chunk

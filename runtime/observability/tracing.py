@@ -118,6 +118,19 @@ def failed(opened: Span | None, message: str) -> None:
         opened.set_status(Status(StatusCode.ERROR, message))
 
 
+def outbound() -> dict[str, str]:
+    """`traceparent` (and `tracestate`) naming the current span, for a request we send out.
+
+    Empty when tracing is off or no span is current, so a backend joins the trace only when
+    there is one.
+    """
+    if _State.tracer is None:
+        return {}
+    carrier: dict[str, str] = {}
+    _propagator.inject(carrier)
+    return carrier
+
+
 def current_trace_id() -> str:
     """The active span's trace id (32 hex digits), or '' when none is recording."""
     context = trace.get_current_span().get_span_context()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from urllib.parse import quote, urlsplit
 
+from runtime.observability import tracing
 from runtime.providers.reading import Reply
 from runtime.providers.transport import LeanTransport
 
@@ -43,6 +44,8 @@ class Direct:
         """
         target = quote(self._prefix + path, safe=_SAFE).encode()
         head = method.encode() + b" " + target + b" HTTP/1.1\r\n" + self._head
+        for name, value in tracing.outbound().items():
+            head += f"{name}: {value}\r\n".encode()
         head += b"content-length: " + str(len(body)).encode() + b"\r\n\r\n"
         timeouts = {"connect": limit, "write": limit, "pool": limit, "read": read}
         return await self._transport.roundtrip(self._key, head + body, timeouts)

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 import httpx
 import msgspec
 
+from runtime.observability import tracing
 from runtime.providers.direct import Direct
 from runtime.providers.errors import (
     BadProviderResponseError,
@@ -102,7 +103,7 @@ class JsonApi:
                 method,
                 self.base + path,
                 content=content,
-                headers=self.headers,
+                headers=self.headers | tracing.outbound(),
                 timeout=self.timeout,
             )
         check_status(response, response.content, what)
@@ -127,7 +128,11 @@ class JsonApi:
         async with (
             reachable(what),
             self.client.stream(
-                method, self.base + path, content=raw, headers=self.headers, timeout=timeout
+                method,
+                self.base + path,
+                content=raw,
+                headers=self.headers | tracing.outbound(),
+                timeout=timeout,
             ) as response,
         ):
             if not response.is_success:

@@ -271,8 +271,9 @@ async def test_a_function_run_is_an_operation_a_metric_and_a_span(
     assert any(span.name == "function run" for span in spans.get_finished_spans())
 
 
-async def test_spans_nest_under_the_clients_trace(
-    api: httpx.AsyncClient, spans: InMemorySpanExporter
+@pytest.mark.parametrize("stream", [False, True])
+async def test_spans_nest_under_the_clients_trace_and_reach_the_backend(
+    api: httpx.AsyncClient, spans: InMemorySpanExporter, stream: bool
 ) -> None:
     fake = FakeOllama()
     fake.add_model("m")
@@ -283,7 +284,7 @@ async def test_spans_nest_under_the_clients_trace(
         spans.clear()
         answer = await api.post(
             "/v1/chat/completions",
-            json={"model": "m", "messages": HELLO},
+            json={"model": "m", "messages": HELLO, "stream": stream},
             headers={"traceparent": f"00-{trace_id}-{parent}-01"},
         )
     assert answer.status_code == 200
@@ -300,6 +301,10 @@ async def test_spans_nest_under_the_clients_trace(
     assert finished["backend attempt"].attributes["runtime.backend"] == "o"
     found = await record(api, answer.headers["x-request-id"])
     assert found["traceId"] == trace_id
+    attempt = finished["backend attempt"].context
+    sent = f"00-{trace_id}-{attempt.span_id:016x}-01"
+    chats = [n for n, (_, path, _) in enumerate(fake.requests) if path == "/api/chat"]
+    assert fake.traceparents[chats[-1]] == sent  # the backend joins the trace under the attempt
 
 
 async def test_a_chain_run_keeps_its_steps_and_spans(

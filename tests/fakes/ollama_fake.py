@@ -39,6 +39,7 @@ class FakeOllama:
     garbage: bool = False
     chat: ChatScript = field(default_factory=ChatScript)
     requests: list[tuple[str, str, Any]] = field(default_factory=list)
+    traceparents: list[str] = field(default_factory=list)  # each request's, "" when none
     pulls_started: int = 0
     word_vectors: bool = False  # embeddings by shared words (for search tests), not by digest
     embed_delay: float = 0.0  # seconds before an embedding answer
@@ -67,6 +68,8 @@ class FakeOllama:
             return
         payload = await read_body(receive)
         self.requests.append((scope["method"], scope["path"], payload))
+        found = dict(scope["headers"]).get(b"traceparent", b"")
+        self.traceparents.append(found.decode())
         if self.garbage:
             await send_bytes(send, 200, b"<html>not ollama</html>", "text/html")
             return
