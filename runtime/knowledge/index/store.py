@@ -123,12 +123,18 @@ async def keyword_search(
     else:
         match = " OR ".join(f'"{term}"' for term in terms)
         score = -literal_column("bm25(kb_chunks_fts)")
-        stmt = (
-            select(ChunkRow.id, score)
-            .select_from(_FTS)
-            .join(ChunkRow, ChunkRow.id == literal_column("kb_chunks_fts.rowid"))
-            .where(text("kb_chunks_fts MATCH :match").bindparams(match=match))
-        )
+        rowid = literal_column("kb_chunks_fts.rowid")
+        matching = text("kb_chunks_fts MATCH :match").bindparams(match=match)
+        if scope == Scope() and everything_visible():
+            # the full text table alone: its rowid is the chunk id, and FTS5 ranks without
+            # a join per matching row (hydrating the results checks they still exist)
+            rows = await session.execute(
+                select(rowid, score).select_from(_FTS).where(matching)
+                .order_by(score.desc()).limit(limit)
+            )  # fmt: skip
+            return [(int(chunk_id), float(value)) for chunk_id, value in rows]
+        stmt = select(ChunkRow.id, score).select_from(_FTS).join(ChunkRow, ChunkRow.id == rowid)
+        stmt = stmt.where(matching)
     if scope != Scope() or not everything_visible():
         stmt = stmt.join(NodeRow, NodeRow.id == ChunkRow.file_id).where(scope_condition(scope))
     rows = await session.execute(stmt.order_by(score.desc()).limit(limit))
