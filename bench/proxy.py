@@ -17,6 +17,7 @@ import json
 import os
 import shutil
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -31,6 +32,7 @@ from loadgen import Result, post, run
 
 HERE = Path(__file__).resolve().parent
 CONCURRENCY = (1, 16, 64)
+ACTIVITY_ROWS = 20_000  # the activity bound of the soaked server
 
 
 def free_port() -> int:
@@ -150,8 +152,11 @@ def rss_mib(pid: int) -> float:
     return 0.0
 
 
-async def soak(total: int, our_port: int, our_pid: int) -> None:
-    """Resident memory of our server over `total` proxied requests (half streamed)."""
+async def soak(total: int, our_port: int, our_pid: int, database: Path) -> None:
+    """Resident memory of our server over `total` proxied requests (half streamed).
+
+    Then the activity rows its database keeps (bounded by `RUNTIME_ACTIVITY_ROWS`).
+    """
     body = {"model": "bench", "messages": [{"role": "user", "content": "hi"}]}
     plain = post("/v1/chat/completions", json.dumps(body).encode())
     streamed = post("/v1/chat/completions", json.dumps(body | {"stream": True}).encode())
@@ -169,6 +174,10 @@ async def soak(total: int, our_port: int, our_pid: int) -> None:
         f"soak: {done} requests, rss {start:.1f} -> {samples[-1]:.1f} MiB ({growth:+.1f}%), "
         f"max {max(samples):.1f} MiB"
     )
+    await asyncio.sleep(3)  # the last activity write
+    with sqlite3.connect(database) as db:
+        (rows,) = db.execute("SELECT count(*) FROM activity_requests").fetchone()
+    print(f"activity rows kept: {rows} (bound {ACTIVITY_ROWS}, plus a tenth between prunes)")
 
 
 def main() -> None:
@@ -200,6 +209,7 @@ def main() -> None:
         )
         env = os.environ | {
             "DATABASE_URL": f"sqlite:///{tmp}/bench.db",
+            "RUNTIME_ACTIVITY_ROWS": str(ACTIVITY_ROWS),
             "RUNTIME_RECONCILE_INTERVAL": "5",
             "RUNTIME_LOG_LEVEL": "WARNING",
             "RUNTIME_CHAINS_DIR": str(HERE.parent / "chains"),
@@ -227,7 +237,7 @@ def main() -> None:
                 register(f"http://127.0.0.1:{our_port}", f"http://127.0.0.1:{fake_port}/v1")
             )
             if soak_total:
-                asyncio.run(soak(soak_total, our_port, ours.pid))
+                asyncio.run(soak(soak_total, our_port, ours.pid, Path(tmp, "bench.db")))
             else:
                 asyncio.run(measure(seconds, fake_port, our_port, ours.pid))
         finally:

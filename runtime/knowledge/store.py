@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from runtime import errors
 from runtime.db.errors import translate
 from runtime.db.tables.knowledge import BlobRow, NodeRow
+from runtime.knowledge.names import MAX_PATH
 from runtime.knowledge.types import Node, NodeKind, Scope
 
 
@@ -85,9 +86,20 @@ async def update_node(session: AsyncSession, node_id: str, now: datetime, **valu
 async def relocate(
     session: AsyncSession, node: Node, parent_id: str | None, path: str, name: str, now: datetime
 ) -> None:
-    """Give `node` a new parent and name; the paths of everything below follow."""
+    """Give `node` a new parent and name; the paths of everything below follow.
+
+    A folder whose deepest path would grow past `MAX_PATH` stays where it is (422).
+    """
     with translate(conflict=f"a file or folder at {path} already exists"):
         if node.kind is NodeKind.FOLDER:
+            longest = await session.scalar(
+                select(func.max(func.length(NodeRow.path))).where(_under(node.path))
+            )
+            if longest is not None and longest - len(node.path) + len(path) > MAX_PATH:
+                raise errors.InvalidInputError(
+                    f"a path below this folder would be longer than {MAX_PATH} characters",
+                    param="name",
+                )
             await session.execute(
                 update(NodeRow)
                 .where(_under(node.path))

@@ -111,6 +111,27 @@ async def test_a_folder_cannot_move_into_itself_or_below_itself(client: Client) 
     assert (await client.get("/files", params={"path": "/a"})).json()[0]["path"] == "/a/inner"
 
 
+async def test_a_move_or_rename_that_would_make_a_path_too_long_changes_nothing(
+    client: Client,
+) -> None:
+    deep = await folder(client, "d" * 250)
+    parent = deep
+    for n in range(3):  # /ddd.../eee.../fff.../ggg...: 1004 characters
+        parent = await folder(client, chr(ord("e") + n) * 250, parent)
+    name = "f" * 11 + ".txt"  # its path: 1020 characters
+    file_id = (await upload(client, name, b"x", parentId=parent)).json()["id"]
+    path = (await client.get(f"/files/{file_id}")).json()["path"]
+    long_name = await folder(client, "x" * 30)
+    for change in (
+        client.put(f"/folders/{deep}/move", json={"newParentId": long_name}),
+        client.put(f"/folders/{deep}/name", json={"name": "d" * 255}),
+    ):
+        refused = await change
+        assert refused.status_code == 422, refused.text
+        assert "1024" in refused.json()["error"]["message"]
+    assert (await client.get(f"/files/{file_id}")).json()["path"] == path
+
+
 async def test_a_duplicate_name_in_a_folder_is_a_conflict(client: Client) -> None:
     await upload(client, "same.txt", b"1")
     again = await upload(client, "same.txt", b"2")
