@@ -123,7 +123,7 @@ async def keyword_search(
     else:
         match = " OR ".join(f'"{term}"' for term in terms)
         score = -literal_column("bm25(kb_chunks_fts)")
-        rowid = literal_column("kb_chunks_fts.rowid")
+        rowid: Any = literal_column("kb_chunks_fts.rowid")
         matching = text("kb_chunks_fts MATCH :match").bindparams(match=match)
         if scope == Scope() and everything_visible():
             # the full text table alone: its rowid is the chunk id, and FTS5 ranks without
