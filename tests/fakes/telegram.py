@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl
 
-from tests.fakes.loopback import read_body, send_json
+from tests.fakes.loopback import send_json
 
 TOKEN = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"  # the shape of a real bot token
 
@@ -65,7 +67,7 @@ class FakeTelegram:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             return
-        payload = await read_body(receive) or {}
+        payload = await _parameters(scope, receive)
         _, token_part, method = [*scope["path"].split("/"), "", ""][:3]
         token = token_part.removeprefix("bot")
         self.calls.append((method, time.monotonic()))
@@ -84,8 +86,14 @@ class FakeTelegram:
             await self._get_updates(send, payload)
         elif method == "sendMessage":
             self.sent.append(payload)
-            result = {"message_id": len(self.sent), "chat": {"id": payload["chat_id"]}}
-            await send_json(send, 200, {"ok": True, "result": result | {"text": payload["text"]}})
+            result = {
+                "message_id": len(self.sent),
+                "date": int(time.time()),
+                "chat": {"id": payload["chat_id"], "type": "private"},
+                "from": {"id": 1, "is_bot": True, "first_name": "Bot"},
+                "text": payload["text"],
+            }
+            await send_json(send, 200, {"ok": True, "result": result})
         else:
             await _error(send, 404, "Not Found")
 
@@ -100,6 +108,31 @@ class FakeTelegram:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._arrived.wait(), timeout)
         await send_json(send, 200, {"ok": True, "result": list(self.updates)})
+
+
+async def _parameters(scope: Any, receive: Any) -> dict[str, Any]:
+    """A method's parameters as the Bot API takes them: a JSON body or form fields.
+
+    Form values are JSON where they parse as JSON (numbers, objects), else strings.
+    """
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    if not body:
+        return {}
+    content_type = dict(scope["headers"]).get(b"content-type", b"")
+    if content_type.startswith(b"application/json"):
+        return dict(json.loads(body))
+    fields: dict[str, Any] = {}
+    for name, value in parse_qsl(body.decode()):
+        try:
+            fields[name] = json.loads(value)
+        except ValueError:
+            fields[name] = value
+    return fields
 
 
 async def _error(send: Any, status: int, description: str, retry_after: int = 0) -> None:

@@ -1,16 +1,19 @@
-"""The fakes are checked with the official `ollama` and `openai` clients, so they stay honest."""
+"""The fakes are checked with the official `ollama`, `openai` and Telegram clients (honesty)."""
 
 from __future__ import annotations
 
 import json
+import logging
 
 import ollama
 import openai
 import pytest
+import telegram
 
 from tests.fakes.loopback import serve
 from tests.fakes.ollama_fake import FakeOllama, Pullable
 from tests.fakes.openai_fake import FakeOpenAI
+from tests.fakes.telegram import TOKEN, FakeTelegram
 
 
 async def test_ollama_client_lists_pulls_shows_and_deletes() -> None:
@@ -112,3 +115,38 @@ async def test_openai_client_sees_auth_failures_and_injected_faults() -> None:
                 await client.chat.completions.create(
                     model="m", messages=[{"role": "user", "content": "hi"}]
                 )
+
+
+async def test_telegram_client_reads_updates_sends_and_sees_the_errors(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "1")  # retry_after as a timedelta, as PTB 23 will
+    # the client logs each URL it calls, bot token included (its own log, not the server's)
+    caplog.set_level(logging.WARNING, "httpx")
+    caplog.set_level(logging.WARNING, "telegram")
+    fake = FakeTelegram()
+    async with serve(fake) as served:
+        bot = telegram.Bot(TOKEN, base_url=f"{served.url}/bot")
+        async with bot:
+            assert bot.username == "test_bot"  # getMe, called on initialize
+            first = fake.say(7, "hello")
+            fake.say(8, "second chat")
+            updates = await bot.get_updates(offset=0, timeout=0)
+            assert [(u.update_id, u.effective_chat.id) for u in updates if u.effective_chat] == [
+                (first, 7),
+                (first + 1, 8),
+            ]
+            assert updates[0].message is not None
+            assert updates[0].message.text == "hello"
+            later = await bot.get_updates(offset=first + 2, timeout=0.2)  # long poll, nothing
+            assert later == ()
+            sent = await bot.send_message(chat_id=7, text="hi back")
+            assert (sent.chat.id, sent.text) == (7, "hi back")
+            assert fake.replies_to(7) == ["hi back"]
+            fake.fail("sendMessage", 429, retry_after=3)
+            with pytest.raises(telegram.error.RetryAfter) as limited:
+                await bot.send_message(chat_id=7, text="too soon")
+            assert limited.value.retry_after.total_seconds() == 3
+        with pytest.raises(telegram.error.InvalidToken):
+            async with telegram.Bot("999:wrong", base_url=f"{served.url}/bot"):
+                pass
