@@ -2,7 +2,8 @@
 
 A streamed turn sends `event: start` (chatId, messageId), `event: delta` (content) as the
 chain produces text, then `event: done` (the stored message, its sources and usage) or
-`event: error` (the error envelope).
+`event: error` (the error envelope). A chat is its creator's (`request.user`): the service
+answers 404 to anyone else without an access entry on it.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ from runtime.chats import (
     TurnStream,
     open_stream,
 )
+from runtime.identity import Principal
+from runtime.taskengine.ports import Source
 from runtime.wire.sse import named
 
 log = logging.getLogger("runtime.api.chats")
@@ -40,34 +43,78 @@ Text = Annotated[str, msgspec.Meta(max_length=1024 * 1024)]
 _encode = msgspec.json.Encoder().encode
 
 
+GroundingPath = Annotated[
+    Path,
+    msgspec.Meta(
+        description="A knowledge folder (`/docs`; `/` the whole knowledge base) to ground the "
+        "chat in: it must exist, every retrieval of the chat's turns stays under it, and "
+        "`chainId` then defaults to the shipped `rag` chain."
+    ),
+]
+
+
 class ChatCreate(ApiStruct):
-    """Body of POST /chats; `chainId` defaults to the shipped `chat` chain."""
+    """Body of POST /chats; `chainId` defaults to `chat` (to `rag` with a `path`)."""
 
     subject: Description = ""
     model: LongName = ""
     chain_id: Name = ""
-    path: Path | None = None  # knowledge grounding: refused until retrieval exists
+    path: GroundingPath | None = None
 
 
 class ChatOut(ApiStruct):
-    """A chat without its history."""
+    """A chat without its history.
+
+    `owner` is the identity (user or key id, `admin-token`, `anonymous` without auth) that
+    created it; `path` the knowledge folder it is grounded in (null when it is not).
+    """
 
     id: str
     subject: str
     model: str
     chain_id: str
+    owner: str
+    path: str | None
     created_at: datetime
     updated_at: datetime
 
     @classmethod
     def from_domain(cls, chat: Chat) -> ChatOut:
+        return cls(**_chat_fields(chat))
+
+
+def _chat_fields(chat: Chat) -> dict[str, Any]:
+    return {
+        "id": chat.id,
+        "subject": chat.subject,
+        "model": chat.model,
+        "chain_id": chat.chain_id,
+        "owner": chat.owner,
+        "path": chat.path or None,
+        "created_at": chat.created_at,
+        "updated_at": chat.updated_at,
+    }
+
+
+class SourceOut(ApiStruct):
+    """A knowledge chunk a turn retrieved; the answer cites it as `[index]`."""
+
+    index: Annotated[int, msgspec.Meta(description="The number the answer cites, from 1")]
+    file_id: Annotated[str, msgspec.Meta(description="The file the chunk is from")]
+    path: Annotated[str, msgspec.Meta(description="The file's path in the knowledge base")]
+    chunk_id: Annotated[str, msgspec.Meta(description="The chunk within the file")]
+    text: Annotated[str, msgspec.Meta(description="The chunk's text, as the model read it")]
+    score: Annotated[float, msgspec.Meta(description="The search's fused relevance score")]
+
+    @classmethod
+    def from_domain(cls, source: Source) -> SourceOut:
         return cls(
-            id=chat.id,
-            subject=chat.subject,
-            model=chat.model,
-            chain_id=chat.chain_id,
-            created_at=chat.created_at,
-            updated_at=chat.updated_at,
+            index=source.index,
+            file_id=source.file_id,
+            path=source.path,
+            chunk_id=source.chunk_id,
+            text=source.text,
+            score=source.score,
         )
 
 
@@ -88,13 +135,17 @@ class FeedbackOut(ApiStruct):
 
 
 class MessageOut(ApiStruct):
-    """One message: `status` is `interrupted` for an answer cut short by the client leaving."""
+    """One message: `status` is `interrupted` for an answer cut short by the client leaving.
+
+    `sources` are the knowledge chunks the turn's chain retrieved (a grounded chat's answers;
+    empty otherwise).
+    """
 
     id: str
     role: str
     content: str
     status: str
-    sources: list[Any]
+    sources: list[SourceOut]
     usage: UsageOut
     created_at: datetime
     feedback: FeedbackOut | None = None
@@ -108,7 +159,7 @@ class MessageOut(ApiStruct):
             role=message.role.value,
             content=message.content,
             status=message.status.value,
-            sources=list(message.sources),
+            sources=[SourceOut.from_domain(source) for source in message.sources],
             usage=UsageOut(
                 prompt_tokens=usage.prompt_tokens,
                 completion_tokens=usage.completion_tokens,
@@ -153,14 +204,8 @@ class ChatDetailOut(ChatOut):
 
     @classmethod
     def from_history(cls, history: History) -> ChatDetailOut:
-        chat = history.chat
         return cls(
-            id=chat.id,
-            subject=chat.subject,
-            model=chat.model,
-            chain_id=chat.chain_id,
-            created_at=chat.created_at,
-            updated_at=chat.updated_at,
+            **_chat_fields(history.chat),
             messages=[MessageOut.from_domain(m) for m in history.messages],
             failures=[FailureOut.from_domain(f) for f in history.failures],
         )
@@ -190,7 +235,7 @@ class DoneOut(ApiStruct):
     """The `done` event of a streamed turn."""
 
     message: MessageOut
-    sources: list[Any]
+    sources: list[SourceOut]
     usage: UsageOut
 
 
@@ -201,32 +246,44 @@ class ChatController(Controller):
 
     @post(status_code=201)
     async def create_chat(
-        self, data: JSONBody[ChatCreate], chats: NamedDependency[ChatService]
+        self,
+        data: JSONBody[ChatCreate],
+        request: Request[Any, Any, Any],
+        chats: NamedDependency[ChatService],
     ) -> ChatOut:
-        chat = await chats.create(data.subject, data.model.strip(), data.chain_id, data.path)
+        chat = await chats.create(
+            request.user, data.subject, data.model.strip(), data.chain_id, data.path
+        )
         return ChatOut.from_domain(chat)
 
     @get()
     async def list_chats(
         self,
+        request: Request[Any, Any, Any],
         chats: NamedDependency[ChatService],
         limit: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
     ) -> list[ChatOut]:
-        found = await chats.list_page(page_request(limit, cursor))
+        found = await chats.list_page(request.user, page_request(limit, cursor))
         return [ChatOut.from_domain(chat) for chat in found]
 
     @get("/{chat_id:str}")
     async def get_chat(
-        self, chat_id: FromPath[str], chats: NamedDependency[ChatService]
+        self,
+        chat_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        chats: NamedDependency[ChatService],
     ) -> ChatDetailOut:
-        return ChatDetailOut.from_history(await chats.history(chat_id))
+        return ChatDetailOut.from_history(await chats.history(request.user, chat_id))
 
     @delete("/{chat_id:str}", status_code=200)
     async def delete_chat(
-        self, chat_id: FromPath[str], chats: NamedDependency[ChatService]
+        self,
+        chat_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        chats: NamedDependency[ChatService],
     ) -> Response[bytes]:
-        await chats.delete(chat_id)
+        await chats.delete(request.user, chat_id)
         return literal(f"chat {chat_id} deleted")
 
     @post("/{chat_id:str}/chat", status_code=200)
@@ -241,8 +298,8 @@ class ChatController(Controller):
         if streamed is None:
             streamed = "text/event-stream" in request.headers.get("accept", "")
         if streamed:
-            return OpenedStream(_opening(chats, chat_id, data.message))
-        turn = await chats.open_turn(chat_id, data.message)
+            return OpenedStream(_opening(chats, request.user, chat_id, data.message))
+        turn = await chats.open_turn(request.user, chat_id, data.message)
         message = await unless_gone(request, turn.run())
         return Response(_encode(MessageOut.from_domain(message)), media_type=MediaType.JSON)
 
@@ -251,9 +308,11 @@ class ChatController(Controller):
         self,
         chat_id: FromPath[str],
         data: JSONBody[InstructionIn],
+        request: Request[Any, Any, Any],
         chats: NamedDependency[ChatService],
     ) -> MessageOut:
-        return MessageOut.from_domain(await chats.instruct(chat_id, data.instruction))
+        added = await chats.instruct(request.user, chat_id, data.instruction)
+        return MessageOut.from_domain(added)
 
     @post("/{chat_id:str}/messages/{message_id:str}/feedback", status_code=200)
     async def rate_chat_message(
@@ -261,15 +320,19 @@ class ChatController(Controller):
         chat_id: FromPath[str],
         message_id: FromPath[str],
         data: JSONBody[FeedbackIn],
+        request: Request[Any, Any, Any],
         chats: NamedDependency[ChatService],
     ) -> MessageOut:
-        rated = await chats.rate(chat_id, message_id, Rating(data.rating), data.comment)
+        rating = Rating(data.rating)
+        rated = await chats.rate(request.user, chat_id, message_id, rating, data.comment)
         return MessageOut.from_domain(rated)
 
 
-async def _opening(chats: ChatService, chat_id: str, text: str) -> AsyncIterator[bytes]:
+async def _opening(
+    chats: ChatService, who: Principal, chat_id: str, text: str
+) -> AsyncIterator[bytes]:
     """Open the turn and its stream (errors so far are plain HTTP errors), then the events."""
-    turn = await chats.open_turn(chat_id, text)
+    turn = await chats.open_turn(who, chat_id, text)
     return _events(turn, await open_stream(turn))
 
 

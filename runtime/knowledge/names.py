@@ -36,3 +36,17 @@ def normalise_prefix(path: str | None) -> str:
     if not path:
         return ""
     return "/" + "/".join(part for part in path.split("/") if part)
+
+
+def narrow(outer: str, inner: str) -> str | None:
+    """The folder a search confined to `outer` looks in when it asks for `inner`.
+
+    Both are stored prefixes ("" for the root). `inner` when it lies within `outer`, `outer`
+    when `inner` holds it (a wider ask never escapes), None when the two are apart (a search
+    there finds nothing).
+    """
+    if not outer or inner == outer or inner.startswith(outer + "/"):
+        return inner or outer
+    if not inner or outer.startswith(inner + "/"):
+        return outer
+    return None
