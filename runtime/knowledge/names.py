@@ -33,9 +33,8 @@ def child_path(parent_path: str, name: str) -> str:
 
 def normalise_prefix(path: str | None) -> str:
     """A folder prefix as given in a query (`/docs/`, `docs`) in stored form (`/docs`)."""
-    if not path:
-        return ""
-    return "/" + "/".join(part for part in path.split("/") if part)
+    joined = "/".join(part for part in (path or "").split("/") if part)
+    return "/" + joined if joined else ""  # the root ("/") in stored form is ""
 
 
 def narrow(outer: str, inner: str) -> str | None:
