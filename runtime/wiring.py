@@ -203,10 +203,14 @@ def build_services(
     )
     knowledge = _knowledge(settings, db, gateway, node, operations)
     chains, runner = _chains(settings, db, gateway, hooks, knowledge.search)
-    builtins = Builtins(events, tasks, runner)
-    functions, function_loops = _functions(settings, db, deliveries, builtins, node, operations)
+    functions, function_loops = _functions(
+        settings, db, deliveries, Builtins(events, tasks, runner), node, operations
+    )
     activity = _activity(settings, db, node, operations)
-    chats, telegram, chat_loops = _conversations(settings, db, http, chains, runner, node)
+    identities = _identity(settings, db)
+    chats, telegram, chat_loops = _conversations(
+        settings, db, http, runner, node, knowledge.files, identities["access"]
+    )
     services = Services(
         backends=BackendService(db, max_rows=settings.max_rows, on_change=changed, policy=policy),
         models=ModelService(
@@ -249,7 +253,7 @@ def build_services(
             ),
             multiprocess=settings.metrics_multiprocess,
         ),
-        **_identity(settings, db),
+        **identities,
         registration=settings.self_registration,
         confinement=confinement,
     )
@@ -383,25 +387,30 @@ def _chains(
     return chains, ChainRunner(executor, chains)
 
 
-def _conversations(
+def _conversations(  # noqa: PLR0913, PLR0917 - what chats are built from
     settings: Settings,
     db: Database,
     http: httpx.AsyncClient,
-    chains: ChainService,
     runner: ChainRunner,
     node: str,
+    files: FileService,
+    access: AccessService,
 ) -> tuple[ChatService, FrontendService, dict[str, Loop]]:
     """Chats, Telegram frontends and their poller.
 
     Turns are leased in this replica's name; Bot API calls use the shared client, so the
-    outbound policy applies to them.
+    outbound policy applies to them. `files` holds the folders chats are grounded in,
+    `access` the entries that share chats.
     """
     default = settings.chat_model
+    chains = runner.chains
     chats = ChatService(
         db,
         chains,
         ChainChat(runner),
         ModelService(db, max_rows=settings.max_rows, immutable=frozenset()),  # reads only
+        files,
+        access,
         default_model=(default.model, default.context_length) if default else ("", 2048),
         turn_lease=settings.chat_turn_lease,
         owner=node,

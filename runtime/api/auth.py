@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from runtime import errors
-from runtime.api.resources import RESOURCE_ROUTES, require
+from runtime.api.resources import RESOURCE_ROUTES
 from runtime.api.scopes import OPEN, SIGNED_IN, required
 from runtime.identity import KeyService, RateLimiter, UserService
 from runtime.identity.acl import AccessService
@@ -125,7 +125,7 @@ def access_guard(access: Access) -> type:
             if guarded is not None and not who.allows("admin"):
                 kind, param, permission = guarded
                 resource = str(scope["path_params"].get(param, ""))
-                await require(access.access, who, kind, resource, permission)
+                await access.access.require(who, kind, resource, permission)
             if who.limits.rpm is not None:
                 send = await _limited(access.limiter, who, who.limits.rpm, send)
             if who.groups is None:

@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery
 
 from runtime.api.base import literal, page_request
 from runtime.api.request import off_loop
-from runtime.api.resources import require, visible
+from runtime.api.resources import visible
 from runtime.chainstore import ChainService
 from runtime.identity.acl import AccessService
 from runtime.taskengine.schema import ChainDefinition, decode_chain, encode_chain
@@ -38,7 +38,7 @@ class ChainController(Controller):
         access: NamedDependency[AccessService],
     ) -> Response[bytes]:
         chain = await _chain(request)
-        await require(access, request.user, "chain", chain.id, "edit")  # replacing one
+        await access.require(request.user, "chain", chain.id, "edit")  # replacing one
         return _json(encode_chain(await chains.save(chain)), 201)
 
     @get()

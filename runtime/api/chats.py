@@ -2,15 +2,15 @@
 
 A streamed turn sends `event: start` (chatId, messageId), `event: delta` (content) as the
 chain produces text, then `event: done` (the stored message, its sources and usage) or
-`event: error` (the error envelope).
+`event: error` (the error envelope). A chat is its creator's (`request.user`): the service
+answers 404 to anyone else without an access entry on it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, Response, delete, get, post
@@ -19,179 +19,25 @@ from litestar.enums import MediaType
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from runtime import errors
-from runtime.api.base import ApiStruct, Description, LongName, Name, Path, literal, page_request
+from runtime.api.base import literal, page_request
+from runtime.api.chat_shapes import (
+    ChatCreate,
+    ChatDetailOut,
+    ChatOut,
+    DoneOut,
+    FeedbackIn,
+    InstructionIn,
+    MessageOut,
+    TurnIn,
+)
 from runtime.api.disconnect import unless_gone
 from runtime.api.streaming import OpenedStream
-from runtime.chats import (
-    Chat,
-    ChatService,
-    Failure,
-    History,
-    Message,
-    Rating,
-    Turn,
-    TurnStream,
-    open_stream,
-)
+from runtime.chats import ChatService, Rating, Turn, TurnStream, open_stream
+from runtime.identity import Principal
 from runtime.wire.sse import named
 
 log = logging.getLogger("runtime.api.chats")
-Text = Annotated[str, msgspec.Meta(max_length=1024 * 1024)]
 _encode = msgspec.json.Encoder().encode
-
-
-class ChatCreate(ApiStruct):
-    """Body of POST /chats; `chainId` defaults to the shipped `chat` chain."""
-
-    subject: Description = ""
-    model: LongName = ""
-    chain_id: Name = ""
-    path: Path | None = None  # knowledge grounding: refused until retrieval exists
-
-
-class ChatOut(ApiStruct):
-    """A chat without its history."""
-
-    id: str
-    subject: str
-    model: str
-    chain_id: str
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def from_domain(cls, chat: Chat) -> ChatOut:
-        return cls(
-            id=chat.id,
-            subject=chat.subject,
-            model=chat.model,
-            chain_id=chat.chain_id,
-            created_at=chat.created_at,
-            updated_at=chat.updated_at,
-        )
-
-
-class UsageOut(ApiStruct):
-    """Tokens of an answer as the backend counted them."""
-
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    total_tokens: int = 0
-
-
-class FeedbackOut(ApiStruct):
-    """A rating kept with an answer."""
-
-    rating: str
-    comment: str
-    created_at: datetime
-
-
-class MessageOut(ApiStruct):
-    """One message: `status` is `interrupted` for an answer cut short by the client leaving."""
-
-    id: str
-    role: str
-    content: str
-    status: str
-    sources: list[Any]
-    usage: UsageOut
-    created_at: datetime
-    feedback: FeedbackOut | None = None
-
-    @classmethod
-    def from_domain(cls, message: Message) -> MessageOut:
-        usage = message.usage
-        feedback = message.feedback
-        return cls(
-            id=message.id,
-            role=message.role.value,
-            content=message.content,
-            status=message.status.value,
-            sources=list(message.sources),
-            usage=UsageOut(
-                prompt_tokens=usage.prompt_tokens,
-                completion_tokens=usage.completion_tokens,
-                total_tokens=usage.prompt_tokens + usage.completion_tokens,
-            ),
-            feedback=None
-            if feedback is None
-            else FeedbackOut(
-                rating=feedback.rating.value,
-                comment=feedback.comment,
-                created_at=feedback.created_at,
-            ),
-            created_at=message.created_at,
-        )
-
-
-class FailureOut(ApiStruct):
-    """A failed turn: nothing of it was stored but this record."""
-
-    id: str
-    message: str
-    error: str
-    status: int
-    created_at: datetime
-
-    @classmethod
-    def from_domain(cls, failure: Failure) -> FailureOut:
-        return cls(
-            id=failure.id,
-            message=failure.message,
-            error=failure.error,
-            status=failure.status,
-            created_at=failure.created_at,
-        )
-
-
-class ChatDetailOut(ChatOut):
-    """A chat with its messages in order and its latest failed turns, newest first."""
-
-    messages: list[MessageOut]
-    failures: list[FailureOut]
-
-    @classmethod
-    def from_history(cls, history: History) -> ChatDetailOut:
-        chat = history.chat
-        return cls(
-            id=chat.id,
-            subject=chat.subject,
-            model=chat.model,
-            chain_id=chat.chain_id,
-            created_at=chat.created_at,
-            updated_at=chat.updated_at,
-            messages=[MessageOut.from_domain(m) for m in history.messages],
-            failures=[FailureOut.from_domain(f) for f in history.failures],
-        )
-
-
-class TurnIn(ApiStruct):
-    """Body of POST /chats/{id}/chat; `stream` (or `Accept: text/event-stream`) streams."""
-
-    message: Text
-    stream: bool | None = None
-
-
-class InstructionIn(ApiStruct):
-    """Body of POST /chats/{id}/instruction."""
-
-    instruction: Text
-
-
-class FeedbackIn(ApiStruct):
-    """Body of POST /chats/{id}/messages/{messageId}/feedback."""
-
-    rating: Literal["up", "down"]
-    comment: Description = ""
-
-
-class DoneOut(ApiStruct):
-    """The `done` event of a streamed turn."""
-
-    message: MessageOut
-    sources: list[Any]
-    usage: UsageOut
 
 
 class ChatController(Controller):
@@ -201,32 +47,44 @@ class ChatController(Controller):
 
     @post(status_code=201)
     async def create_chat(
-        self, data: JSONBody[ChatCreate], chats: NamedDependency[ChatService]
+        self,
+        data: JSONBody[ChatCreate],
+        request: Request[Any, Any, Any],
+        chats: NamedDependency[ChatService],
     ) -> ChatOut:
-        chat = await chats.create(data.subject, data.model.strip(), data.chain_id, data.path)
+        chat = await chats.create(
+            request.user, data.subject, data.model.strip(), data.chain_id, data.path
+        )
         return ChatOut.from_domain(chat)
 
     @get()
     async def list_chats(
         self,
+        request: Request[Any, Any, Any],
         chats: NamedDependency[ChatService],
         limit: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
     ) -> list[ChatOut]:
-        found = await chats.list_page(page_request(limit, cursor))
+        found = await chats.list_page(request.user, page_request(limit, cursor))
         return [ChatOut.from_domain(chat) for chat in found]
 
     @get("/{chat_id:str}")
     async def get_chat(
-        self, chat_id: FromPath[str], chats: NamedDependency[ChatService]
+        self,
+        chat_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        chats: NamedDependency[ChatService],
     ) -> ChatDetailOut:
-        return ChatDetailOut.from_history(await chats.history(chat_id))
+        return ChatDetailOut.from_history(await chats.history(request.user, chat_id))
 
     @delete("/{chat_id:str}", status_code=200)
     async def delete_chat(
-        self, chat_id: FromPath[str], chats: NamedDependency[ChatService]
+        self,
+        chat_id: FromPath[str],
+        request: Request[Any, Any, Any],
+        chats: NamedDependency[ChatService],
     ) -> Response[bytes]:
-        await chats.delete(chat_id)
+        await chats.delete(request.user, chat_id)
         return literal(f"chat {chat_id} deleted")
 
     @post("/{chat_id:str}/chat", status_code=200)
@@ -241,8 +99,8 @@ class ChatController(Controller):
         if streamed is None:
             streamed = "text/event-stream" in request.headers.get("accept", "")
         if streamed:
-            return OpenedStream(_opening(chats, chat_id, data.message))
-        turn = await chats.open_turn(chat_id, data.message)
+            return OpenedStream(_opening(chats, request.user, chat_id, data.message))
+        turn = await chats.open_turn(request.user, chat_id, data.message)
         message = await unless_gone(request, turn.run())
         return Response(_encode(MessageOut.from_domain(message)), media_type=MediaType.JSON)
 
@@ -251,9 +109,11 @@ class ChatController(Controller):
         self,
         chat_id: FromPath[str],
         data: JSONBody[InstructionIn],
+        request: Request[Any, Any, Any],
         chats: NamedDependency[ChatService],
     ) -> MessageOut:
-        return MessageOut.from_domain(await chats.instruct(chat_id, data.instruction))
+        added = await chats.instruct(request.user, chat_id, data.instruction)
+        return MessageOut.from_domain(added)
 
     @post("/{chat_id:str}/messages/{message_id:str}/feedback", status_code=200)
     async def rate_chat_message(
@@ -261,15 +121,19 @@ class ChatController(Controller):
         chat_id: FromPath[str],
         message_id: FromPath[str],
         data: JSONBody[FeedbackIn],
+        request: Request[Any, Any, Any],
         chats: NamedDependency[ChatService],
     ) -> MessageOut:
-        rated = await chats.rate(chat_id, message_id, Rating(data.rating), data.comment)
+        rating = Rating(data.rating)
+        rated = await chats.rate(request.user, chat_id, message_id, rating, data.comment)
         return MessageOut.from_domain(rated)
 
 
-async def _opening(chats: ChatService, chat_id: str, text: str) -> AsyncIterator[bytes]:
+async def _opening(
+    chats: ChatService, who: Principal, chat_id: str, text: str
+) -> AsyncIterator[bytes]:
     """Open the turn and its stream (errors so far are plain HTTP errors), then the events."""
-    turn = await chats.open_turn(chat_id, text)
+    turn = await chats.open_turn(who, chat_id, text)
     return _events(turn, await open_stream(turn))
 
 

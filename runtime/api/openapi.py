@@ -17,7 +17,7 @@ from typing import Any
 
 import msgspec
 
-from runtime.api.chats import MessageOut
+from runtime.api.chat_shapes import MessageOut
 from runtime.api.errors import OLLAMA_PREFIX, ErrorEnvelope
 from runtime.api.operations import OPERATIONS, Doc
 from runtime.api.scopes import OPEN, required

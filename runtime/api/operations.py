@@ -84,13 +84,18 @@ OPERATIONS: dict[str, Doc] = {
     ),
     "DELETE /taskchains/{chain_id}": Doc("Delete a task chain"),
     "GET /taskchains": Doc("List task chains", answer="ChainList"),
-    "POST /chats": Doc("Create a chat on a chain (default `chat`)"),
-    "GET /chats": Doc("List chats, newest first"),
-    "GET /chats/{chat_id}": Doc("Get a chat with its history and latest failed turns"),
+    "POST /chats": Doc(
+        "Create a chat of the caller's on a chain (default `chat`), or grounded in a knowledge "
+        "folder (`path`: default chain `rag`, retrieval confined to the folder)"
+    ),
+    "GET /chats": Doc("List the chats the caller may view (own or shared), newest first"),
+    "GET /chats/{chat_id}": Doc(
+        "Get a chat with its history (answers with their sources) and latest failed turns"
+    ),
     "DELETE /chats/{chat_id}": Doc("Delete a chat and its history"),
     "POST /chats/{chat_id}/chat": Doc(
         "Send a message: the chain answers with the chat's history (JSON, or events when "
-        "streamed: start, delta, done or error)",
+        "streamed: start, delta, done with the sources retrieved, or error)",
         (409, *_LLM),
         answer="ChatMessage",
         stream=True,

@@ -4,7 +4,8 @@
 the resource type, the parameter and the permission it needs (see `runtime.identity.access`
 for the rule). The guard checks them after the scope; a caller who may not even view the
 resource is answered as if it did not exist (404), one who may view it but not more a 403.
-Routes that read a resource's id elsewhere (a body, a list) call `require` or `visible`.
+Routes that read a resource's id elsewhere (a body, a list) call `AccessService.require` or
+`visible`; a resource with an owner (a chat) is checked by its service.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TypeVar
 
-from runtime import errors
 from runtime.identity import Principal
 from runtime.identity.acl import AccessService
 
@@ -25,19 +25,6 @@ RESOURCE_ROUTES: dict[str, tuple[str, str, str]] = {
     "POST /openai/{chain_id}/v1/chat/completions": ("chain", "chain_id", "view"),
     "GET /openai/{chain_id}/v1/models": ("chain", "chain_id", "view"),
 }
-_NAMES = {"chain": "task chain"}
-
-
-async def require(
-    access: AccessService, who: Principal, resource_type: str, resource: str, needed: str
-) -> None:
-    """Refuse unless `who` may act with `needed` on the resource."""
-    if await access.can(who, resource_type, resource, needed):
-        return
-    if needed != "view" and await access.can(who, resource_type, resource, "view"):
-        raise errors.PermissionDeniedError(f"permission denied: this needs {needed!r} access")
-    name = _NAMES.get(resource_type, resource_type)
-    raise errors.NotFoundError(f"{name} {resource!r} not found", param="id")
 
 
 async def visible(

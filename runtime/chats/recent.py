@@ -1,8 +1,8 @@
-"""Recent histories: the messages a replica last read or wrote per chat, by chat version.
+"""What a replica remembers of recent chats: their histories by version, and their owners.
 
-A turn reuses them when the chat's version is still the one they belong to (any write to the
-chat's messages, on any replica, moves the version on). Bounded: the least recently used chat
-is forgotten first. In memory only; no I/O.
+A turn reuses a history when the chat's version is still the one it belongs to (any write to
+the chat's messages, on any replica, moves the version on); a chat's owner never changes.
+Bounded: the least recently used chat is forgotten first. In memory only; no I/O.
 """
 
 from __future__ import annotations
@@ -40,3 +40,26 @@ class Histories:
         entry = self._entries.pop(chat_id, None)
         if entry is not None and entry[0] == before and after == before + 1:
             self.put(chat_id, after, [*entry[1], *added])
+
+
+class Owners:
+    """Per chat: the identity that owns it, for at most `size` chats."""
+
+    def __init__(self, size: int = 4096) -> None:
+        self._size = size
+        self._entries: OrderedDict[str, str] = OrderedDict()
+
+    def get(self, chat_id: str) -> str | None:
+        owner = self._entries.get(chat_id)
+        if owner is not None:
+            self._entries.move_to_end(chat_id)
+        return owner
+
+    def put(self, chat_id: str, owner: str) -> None:
+        self._entries[chat_id] = owner
+        self._entries.move_to_end(chat_id)
+        if len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+    def forget(self, chat_id: str) -> None:
+        self._entries.pop(chat_id, None)

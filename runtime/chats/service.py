@@ -3,6 +3,9 @@
 Two turns on one chat never interleave: opening a turn takes a lease on the chat row (one
 conditional UPDATE, so it holds across replicas on PostgreSQL too); a second turn while the
 first runs is refused with 409. A lease left by a crashed replica expires after `turn_lease`.
+A chat belongs to the identity that created it: others reach it only through an access
+entry on it (`view` reads its history, `edit` sends turns, `manage` deletes), admins always;
+to anyone else it does not exist (404).
 """
 
 from __future__ import annotations
@@ -15,16 +18,21 @@ from runtime import errors
 from runtime.cache import TtlCache
 from runtime.chainstore import ChainService
 from runtime.chats import fit, store
-from runtime.chats.recent import Histories
+from runtime.chats.recent import Histories, Owners
 from runtime.chats.turn import Clock, Turn
 from runtime.chats.types import Chat, Feedback, History, Message, Rating, Role
 from runtime.db import Database
 from runtime.execution.chains import ChainChat
+from runtime.identity import Principal
+from runtime.identity.acl import AccessService
+from runtime.knowledge import FileService
+from runtime.knowledge.names import normalise_prefix
 from runtime.paging import PageRequest
 from runtime.registry import Model, ModelService
 from runtime.taskengine.chat import OpenAIChatRequest, OpenAIMessage
 
 DEFAULT_CHAIN = "chat"
+GROUNDED_CHAIN = "rag"  # what a chat grounded in a knowledge folder runs by default
 FAILURES_SHOWN = 20
 WINDOW_TTL = 10.0  # seconds a model's declared context window is reused
 
@@ -38,6 +46,8 @@ class ChatService:
         chains: ChainService,
         chain_chat: ChainChat,
         models: ModelService,
+        files: FileService,
+        access: AccessService,
         *,
         default_model: tuple[str, int],
         turn_lease: float,
@@ -48,6 +58,9 @@ class ChatService:
         self._chains = chains
         self._chain_chat = chain_chat
         self._models = models
+        self._files = files
+        self._access = access
+        self._owners = Owners()  # chats' owners, read on every turn, never changed
         # context windows of models, read on every turn, changed rarely
         self._windows: TtlCache[str, Model | None] = TtlCache(WINDOW_TTL)
         self._histories = Histories()  # what this replica last read or wrote of each chat
@@ -56,8 +69,17 @@ class ChatService:
         self._owner = owner
         self._clock = clock
 
-    async def create(self, subject: str, model: str, chain_id: str, path: str | None) -> Chat:
-        chain_id = chain_for(chain_id, path)
+    async def create(
+        self, who: Principal, subject: str, model: str, chain_id: str, path: str | None
+    ) -> Chat:
+        """A new chat of `who`'s, grounded in the folder `path` when one is given.
+
+        Raises InvalidInputError when the chain or the folder does not exist.
+        """
+        folder = (normalise_prefix(path) or "/") if path else ""  # "/": the whole base
+        if folder and not await self._files.folder_exists(folder):
+            raise errors.InvalidInputError(f"knowledge folder {path!r} not found", param="path")
+        chain_id = chain_id or (GROUNDED_CHAIN if folder else DEFAULT_CHAIN)
         try:
             await self._chains.get(chain_id)
         except errors.NotFoundError:
@@ -70,31 +92,43 @@ class ChatService:
             subject=subject,
             model=model,
             chain_id=chain_id,
+            owner=who.id,
+            path=folder,
             created_at=now,
             updated_at=now,
         )
         async with self._db.transaction() as session:
-            return await store.create_chat(session, chat)
+            await store.create_chat(session, chat)
+        self._owners.put(chat.id, chat.owner)
+        return chat
 
-    async def list_page(self, page: PageRequest) -> list[Chat]:
+    async def list_page(self, who: Principal, page: PageRequest) -> list[Chat]:
+        """The chats `who` may view: an admin every one, others their own and those shared."""
+        shown = None
+        if not who.allows("admin"):
+            shown = (who.id, await self._access.granted(who.id, "chat"))
         async with self._db.transaction() as session:
-            return await store.list_chats(session, page)
+            return await store.list_chats(session, page, shown)
 
-    async def history(self, chat_id: str) -> History:
+    async def history(self, who: Principal, chat_id: str) -> History:
+        await self._authorize(who, chat_id, "view")
         async with self._db.transaction() as session:
             chat = await store.get_chat(session, chat_id)
             messages = await store.list_messages(session, chat_id)
             failures = await store.list_failures(session, chat_id, FAILURES_SHOWN)
         return History(chat=chat, messages=messages, failures=failures)
 
-    async def delete(self, chat_id: str) -> None:
+    async def delete(self, who: Principal, chat_id: str) -> None:
+        await self._authorize(who, chat_id, "manage")
         async with self._db.transaction() as session:
             await store.delete_chat(session, chat_id)
+        self._owners.forget(chat_id)
 
-    async def instruct(self, chat_id: str, text: str) -> Message:
+    async def instruct(self, who: Principal, chat_id: str, text: str) -> Message:
         """Add a system instruction that every later turn is given."""
         if not text.strip():
             raise errors.InvalidInputError("instruction is empty", param="instruction")
+        await self._authorize(who, chat_id, "edit")
         now = self._clock()
         async with self._db.transaction() as session:
             await store.get_chat(session, chat_id)
@@ -110,19 +144,24 @@ class ChatService:
             await store.touch_chat(session, chat_id, now)
         return message
 
-    async def rate(self, chat_id: str, message_id: str, rating: Rating, comment: str) -> Message:
+    async def rate(
+        self, who: Principal, chat_id: str, message_id: str, rating: Rating, comment: str
+    ) -> Message:
+        await self._authorize(who, chat_id, "edit")
         feedback = Feedback(rating=rating, comment=comment, created_at=self._clock())
         async with self._db.transaction() as session:
             return await store.rate_message(session, chat_id, message_id, feedback)
 
-    async def open_turn(self, chat_id: str, text: str) -> Turn:
+    async def open_turn(self, who: Principal, chat_id: str, text: str) -> Turn:
         """Take the chat's turn lease and prepare the request the chain is given.
 
-        Raises NotFoundError, ConflictError (a turn is running) or InvalidInputError (an empty
-        message, or one that does not fit the model's window with the instructions).
+        Raises NotFoundError, PermissionDeniedError (`who` may only view the chat),
+        ConflictError (a turn is running) or InvalidInputError (an empty message, or one that
+        does not fit the model's window with the instructions).
         """
         if not text.strip():
             raise errors.InvalidInputError("message is empty", param="message")
+        await self._authorize(who, chat_id, "edit")
         now = self._clock()
         async with self._db.transaction() as session:
             claimed = await store.claim_turn(session, chat_id, self._owner, now, now + self._lease)
@@ -157,6 +196,19 @@ class ChatService:
             remember=functools.partial(self._histories.extend, chat_id, version),
         )
 
+    async def _authorize(self, who: Principal, chat_id: str, needed: str) -> None:
+        """Refuse unless `who` may act with `needed` on the chat (404 if it may not view it)."""
+        if who.allows("admin"):
+            return
+        owner = self._owners.get(chat_id)
+        if owner is None:
+            async with self._db.transaction() as session:
+                owner = await store.find_owner(session, chat_id)
+            if owner is None:
+                raise errors.NotFoundError(f"chat {chat_id!r} not found", param="id")
+            self._owners.put(chat_id, owner)
+        await self._access.require(who, "chat", chat_id, needed, owner=owner)
+
     async def _context_length(self, model: str) -> int:
         """The declared context window of the chat's model (or the default chat model's)."""
         name = model or self._default_model
@@ -164,17 +216,3 @@ class ChatService:
             return self._default_context
         found = await self._windows.get(name, self._models.find)
         return found.context_length if found is not None else self._default_context
-
-
-def chain_for(chain_id: str, path: str | None) -> str:
-    """The chain a new chat runs: the one asked for, else the shipped `chat` chain.
-
-    This is where a chat grounded in a knowledge folder (`path`) would get the `rag` chain;
-    knowledge retrieval is not part of this server yet, so a path is refused.
-    """
-    if path:
-        raise errors.InvalidInputError(
-            "grounding a chat in a knowledge path is not available on this server yet",
-            param="path",
-        )
-    return chain_id or DEFAULT_CHAIN

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
+import msgspec
 from sqlalchemy import Table, bindparam, case, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,6 +23,7 @@ from runtime.db.paging import paged
 from runtime.db.tables.chats import ChatFailureRow, ChatMessageRow, ChatRow
 from runtime.errors import NotFoundError
 from runtime.paging import PageRequest
+from runtime.taskengine.ports import Source
 
 _CHATS = cast(Table, ChatRow.__table__)
 _MESSAGES = cast(Table, ChatMessageRow.__table__)
@@ -31,6 +33,8 @@ _CHAT_COLUMNS = [
     _CHATS.c.subject,
     _CHATS.c.model,
     _CHATS.c.chain_id,
+    _CHATS.c.owner,
+    _CHATS.c.path,
     _CHATS.c.created_at,
     _CHATS.c.updated_at,
 ]
@@ -42,6 +46,8 @@ def _chat(row: Any) -> Chat:
         subject=row.subject,
         model=row.model,
         chain_id=row.chain_id,
+        owner=row.owner,
+        path=row.path,
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
@@ -60,7 +66,7 @@ def _message(row: Any) -> Message:
         role=Role(row.role),
         content=row.content,
         status=Status(row.status),
-        sources=list(row.sources or ()),
+        sources=msgspec.convert(row.sources, list[Source]) if row.sources else [],
         usage=Usage(prompt_tokens=row.prompt_tokens, completion_tokens=row.completion_tokens),
         feedback=feedback,
         created_at=row.created_at,
@@ -85,6 +91,8 @@ async def create_chat(session: AsyncSession, chat: Chat) -> Chat:
             subject=chat.subject,
             model=chat.model,
             chain_id=chat.chain_id,
+            owner=chat.owner,
+            path=chat.path,
             version=0,
             created_at=chat.created_at,
             updated_at=chat.updated_at,
@@ -101,8 +109,21 @@ async def get_chat(session: AsyncSession, chat_id: str) -> Chat:
     return _chat(row)
 
 
-async def list_chats(session: AsyncSession, page: PageRequest) -> list[Chat]:
-    stmt = paged(select(ChatRow), ChatRow.created_at, ChatRow.id, page)
+async def find_owner(session: AsyncSession, chat_id: str) -> str | None:
+    """Who owns the chat; None when there is no such chat."""
+    return await session.scalar(select(ChatRow.owner).where(ChatRow.id == chat_id))
+
+
+async def list_chats(
+    session: AsyncSession, page: PageRequest, shown: tuple[str, list[str]] | None = None
+) -> list[Chat]:
+    """A page of chats; with `shown` (an owner, chat ids), only theirs and those ones."""
+    stmt = select(ChatRow)
+    if shown is not None:
+        owner, also = shown
+        mine = ChatRow.owner == owner
+        stmt = stmt.where(or_(mine, ChatRow.id.in_(also)) if also else mine)
+    stmt = paged(stmt, ChatRow.created_at, ChatRow.id, page)
     return [_chat(row) for row in await session.scalars(stmt)]
 
 
@@ -166,7 +187,7 @@ async def add_messages(session: AsyncSession, messages: list[Message]) -> None:
             "role": message.role.value,
             "content": message.content,
             "status": message.status.value,
-            "sources": list(message.sources),
+            "sources": msgspec.to_builtins(message.sources),
             "prompt_tokens": message.usage.prompt_tokens,
             "completion_tokens": message.usage.completion_tokens,
             "created_at": message.created_at,

@@ -3,7 +3,9 @@
 A turn holds the chat's turn lease (see `ChatService.open_turn`) from opening until its
 outcome is stored, and gives it back in that same transaction. Success stores the question and
 the answer together; a failure stores only a failure record; a cancelled turn (the client
-left) stores the question and what was generated, marked `interrupted`.
+left) stores the question and what was generated, marked `interrupted`. The chain's
+retrievals are confined to the chat's knowledge folder, and the sources they returned are
+stored on the answer.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import contextlib
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import NamedTuple
 
 import msgspec
 
@@ -22,11 +25,22 @@ from runtime.chats.recent import Shown
 from runtime.chats.types import Chat, Failure, Message, Role, Status, Usage
 from runtime.db import Database
 from runtime.execution.chains import ChainChat
+from runtime.execution.knowledge import collecting, confined
 from runtime.taskengine.chat import OpenAIChatRequest, OpenAIChatResponse
+from runtime.taskengine.ports import Source
 
 DeltaSink = Callable[[str], Awaitable[None]]
 Clock = Callable[[], datetime]
 Remember = Callable[[int, list[Shown]], None]  # the chat's version after our write, what we added
+
+
+class Answer(NamedTuple):
+    """What a turn stores as its answer."""
+
+    content: str
+    usage: Usage
+    status: Status
+    sources: list[Source]
 
 
 class Turn:
@@ -63,14 +77,17 @@ class Turn:
             if on_delta is not None:
                 await on_delta(text)
 
+        sources: list[Source] = []
         try:
             # a whole answer is asked for whole: nothing of it exists before it is complete
             streamed = sink if on_delta is not None else None
-            response = await self._chains.complete(self.chat.chain_id, self.request, streamed)
+            with collecting() as sources, confined(self.chat.path):
+                response = await self._chains.complete(self.chat.chain_id, self.request, streamed)
             content, usage = _answer(response)
         except asyncio.CancelledError:
+            cut = Answer("".join(self._parts), Usage(), Status.INTERRUPTED, sources)
             with contextlib.suppress(errors.NotFoundError):
-                await asyncio.shield(self._store("".join(self._parts), Usage(), Status.INTERRUPTED))
+                await asyncio.shield(self._store(cut))
             raise
         except errors.Error as exc:
             await asyncio.shield(self.fail(exc.message, exc.status))
@@ -78,9 +95,10 @@ class Turn:
         except Exception:
             await asyncio.shield(self.fail(errors.INTERNAL, 500))
             raise
-        return await self._store(content, usage, Status.COMPLETE)
+        return await self._store(Answer(content, usage, Status.COMPLETE, sources))
 
-    async def _store(self, content: str, usage: Usage, status: Status) -> Message:
+    async def _store(self, answer_of: Answer) -> Message:
+        content, usage, status, sources = answer_of
         now = self._clock()
         question = Message(
             id=str(uuid.uuid4()),
@@ -97,6 +115,7 @@ class Turn:
             role=Role.ASSISTANT,
             content=content,
             status=status,
+            sources=sources,
             usage=usage,
             created_at=now,
         )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 import msgspec
+
+from runtime.taskengine.ports import Source
 
 
 class Role(StrEnum):
@@ -32,12 +33,18 @@ class Rating(StrEnum):
 
 
 class Chat(msgspec.Struct, frozen=True, kw_only=True):
-    """A conversation: every turn runs `chain_id` on `model` (empty: the chain's default)."""
+    """A conversation: every turn runs `chain_id` on `model` (empty: the chain's default).
+
+    `owner` is the identity that created it; `path` the knowledge folder every retrieval of
+    its turns is confined to ("" when the chat is not grounded).
+    """
 
     id: str
     subject: str
     model: str
     chain_id: str
+    owner: str
+    path: str = ""
     created_at: datetime
     updated_at: datetime
 
@@ -58,7 +65,7 @@ class Feedback(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Message(msgspec.Struct, frozen=True, kw_only=True):
-    """One message of a chat; `sources` are the documents an answer cites (none yet)."""
+    """One message of a chat; `sources` are the chunks its turn retrieved (an answer's only)."""
 
     id: str
     chat_id: str
@@ -66,7 +73,7 @@ class Message(msgspec.Struct, frozen=True, kw_only=True):
     role: Role
     content: str
     status: Status = Status.COMPLETE
-    sources: list[Any] = msgspec.field(default_factory=list)
+    sources: list[Source] = msgspec.field(default_factory=list)
     usage: Usage = Usage()
     feedback: Feedback | None = None
     created_at: datetime

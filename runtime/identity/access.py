@@ -5,7 +5,9 @@ admin: walk from the resource up through its parents (`parent`, given by the cal
 and folders inherit from their folder); the nearest resource that has any entries decides,
 and there the principal needs an entry of at least the needed permission. A resource with no
 entries anywhere up its chain is governed by scopes alone (what the route's scope allows).
-Admins (the token, admin keys and users) may do anything.
+A resource that belongs to someone (a chat, to its creator) is different: its owner may do
+anything with it, and anyone else needs an entry on it (no entry: no access, whatever the
+scopes). Admins (the token, admin keys and users) may do anything.
 """
 
 from __future__ import annotations
@@ -48,10 +50,18 @@ def decide(
     needed: str,
     entries: Mapping[Resource, Mapping[str, str]],
     parent: Parent = no_parent,
+    *,
+    owner: str | None = None,
 ) -> bool:
-    """Whether `who` may act with `needed` on `resource` (`entries`: identity -> permission)."""
-    if who.allows("admin"):
+    """Whether `who` may act with `needed` on `resource` (`entries`: identity -> permission).
+
+    With `owner`, the resource is owned: only `entries` on the resource itself are read.
+    """
+    if who.allows("admin") or (owner is not None and who.id == owner):
         return True
+    if owner is not None:
+        entry = entries.get(resource, {}).get(who.id, "none")
+        return RANK.get(entry, 0) >= RANK[needed]
     current: Resource | None = resource
     for _ in range(MAX_DEPTH):
         if current is None:

@@ -17,6 +17,7 @@ from runtime.db import Database
 from runtime.identity import store
 from runtime.identity.access import (
     PERMISSIONS,
+    RANK,
     RESOURCE_TYPES,
     AccessEntry,
     Parent,
@@ -28,6 +29,7 @@ from runtime.identity.types import Principal
 from runtime.paging import PageRequest
 
 ACCESS_TTL = 1.0
+_NAMES = {"chain": "task chain"}  # how a resource type is named in a 404
 
 
 class AccessService:
@@ -89,16 +91,52 @@ class AccessService:
         resource: str,
         needed: str,
         parent: Parent = no_parent,
+        *,
+        owner: str | None = None,
     ) -> bool:
-        """Whether `who` may act with `needed` on the resource (see `access.decide`)."""
-        if who.allows("admin"):
+        """Whether `who` may act with `needed` on the resource (see `access.decide`).
+
+        `owner`: the resource belongs to that identity (a chat to its creator).
+        """
+        if who.allows("admin") or (owner is not None and who.id == owner):
             return True
+        key = (resource_type, resource)
+        if owner is not None:
+            held = await self._cache.get(key, self._load)
+            return decide(who, key, needed, {key: held}, owner=owner)
         entries: dict[Resource, dict[str, str]] = {}
         current: Resource | None = (resource_type, resource)
         while current is not None and current not in entries and len(entries) < 64:  # noqa: PLR2004
             entries[current] = await self._cache.get(current, self._load)
             current = parent(current) if not entries[current] else None
-        return decide(who, (resource_type, resource), needed, entries, parent)
+        return decide(who, key, needed, entries, parent)
+
+    async def require(
+        self,
+        who: Principal,
+        resource_type: str,
+        resource: str,
+        needed: str,
+        *,
+        owner: str | None = None,
+    ) -> None:
+        """Refuse unless `who` may act with `needed` on the resource.
+
+        One who may not even view it is told it does not exist (NotFoundError); one who may
+        view it but not more, PermissionDeniedError.
+        """
+        if await self.can(who, resource_type, resource, needed, owner=owner):
+            return
+        if needed != "view" and await self.can(who, resource_type, resource, "view", owner=owner):
+            raise errors.PermissionDeniedError(f"permission denied: this needs {needed!r} access")
+        name = _NAMES.get(resource_type, resource_type)
+        raise errors.NotFoundError(f"{name} {resource!r} not found", param="id")
+
+    async def granted(self, identity: str, resource_type: str, needed: str = "view") -> list[str]:
+        """The resources of `resource_type` an entry gives `identity` at least `needed` on."""
+        enough = tuple(p for p in PERMISSIONS if RANK[p] >= RANK[needed])
+        async with self._db.transaction() as session:
+            return await store.resources_of(session, identity, resource_type, enough)
 
     async def _load(self, resource: Resource) -> dict[str, str]:
         async with self._db.transaction() as session:

@@ -219,6 +219,18 @@ async def entries_on(session: AsyncSession, resource_type: str, resource: str) -
     return {row[0]: row[1] for row in (await session.execute(stmt)).all()}
 
 
+async def resources_of(
+    session: AsyncSession, identity: str, resource_type: str, permissions: tuple[str, ...]
+) -> list[str]:
+    """The resources of `resource_type` on which `identity` holds one of `permissions`."""
+    stmt = select(AccessEntryRow.resource).where(
+        AccessEntryRow.identity == identity,
+        AccessEntryRow.resource_type == resource_type,
+        AccessEntryRow.permission.in_(permissions),
+    )
+    return list(await session.scalars(stmt))
+
+
 async def _entry_row(session: AsyncSession, entry_id: str) -> AccessEntryRow:
     row = await session.get(AccessEntryRow, entry_id)
     if row is None:

@@ -33,6 +33,19 @@ def child_path(parent_path: str, name: str) -> str:
 
 def normalise_prefix(path: str | None) -> str:
     """A folder prefix as given in a query (`/docs/`, `docs`) in stored form (`/docs`)."""
-    if not path:
-        return ""
-    return "/" + "/".join(part for part in path.split("/") if part)
+    joined = "/".join(part for part in (path or "").split("/") if part)
+    return "/" + joined if joined else ""  # the root ("/") in stored form is ""
+
+
+def narrow(outer: str, inner: str) -> str | None:
+    """The folder a search confined to `outer` looks in when it asks for `inner`.
+
+    Both are stored prefixes ("" for the root). `inner` when it lies within `outer`, `outer`
+    when `inner` holds it (a wider ask never escapes), None when the two are apart (a search
+    there finds nothing).
+    """
+    if not outer or inner == outer or inner.startswith(outer + "/"):
+        return inner or outer
+    if not inner or outer.startswith(inner + "/"):
+        return outer
+    return None

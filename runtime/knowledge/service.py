@@ -67,6 +67,14 @@ class FileService:
                 for node in nodes
             ]
 
+    async def folder_exists(self, path: str) -> bool:
+        """Whether `path` (`/docs`, `docs/`; `/` the root) names a folder."""
+        prefix = normalise_prefix(path)
+        if not prefix:
+            return True
+        async with self._db.transaction() as session:
+            return await store.find_folder(session, prefix) is not None
+
     async def get(self, file_id: str) -> Entry:
         async with self._db.transaction() as session:
             return await self._entry(session, await store.get_node(session, file_id, NodeKind.FILE))

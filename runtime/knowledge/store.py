@@ -55,6 +55,13 @@ async def get_node(session: AsyncSession, node_id: str, kind: NodeKind | None = 
     return _node(row)
 
 
+async def find_folder(session: AsyncSession, path: str) -> Node | None:
+    """The folder at `path` (stored form, `/docs`), if there is one."""
+    where = (NodeRow.path == path) & (NodeRow.kind == NodeKind.FOLDER.value)
+    row = await session.scalar(select(NodeRow).where(where))
+    return None if row is None else _node(row)
+
+
 async def list_nodes(session: AsyncSession, prefix: str) -> list[Node]:
     """The node at `prefix` (if a file) and every node below it, by path."""
     at = (NodeRow.path == prefix) & (NodeRow.kind == NodeKind.FILE.value)

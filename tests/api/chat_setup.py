@@ -46,8 +46,9 @@ class ChatStack:
 
 @asynccontextmanager
 async def chat_stack(
-    settings: Settings, ollama: FakeOllama | None = None
+    settings: Settings, ollama: FakeOllama | None = None, headers: dict[str, str] | None = None
 ) -> AsyncIterator[ChatStack]:
+    """The stack; `headers` go with every request of its client (an admin credential)."""
     ollama = ollama or FakeOllama()
     ollama.add_model("m:latest", caps=["completion"])
     ollama.add_model("small:latest", caps=["completion"])
@@ -55,7 +56,7 @@ async def chat_stack(
     async with (
         serve(ollama) as served,
         serve(create_app(fast), lifespan=True) as ours,
-        httpx.AsyncClient(base_url=ours.url, timeout=10) as api,
+        httpx.AsyncClient(base_url=ours.url, timeout=10, headers=headers) as api,
     ):
         await ready(api, served.url)
         yield ChatStack(ours, api, ollama)

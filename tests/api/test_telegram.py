@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
 from sqlalchemy import text
@@ -129,6 +130,7 @@ async def test_the_worker_answers_two_chats_each_through_its_own_chat(bots: Bots
     assert bots.telegram.replies_to(200) == ["echo: hello from B"]
     chats = (await bots.api.get("/chats")).json()
     assert sorted(c["subject"] for c in chats) == ["Telegram chat 100", "Telegram chat 200"]
+    assert {c["owner"] for c in chats} == {"u1"}  # the frontend's user's chats
     chat_a = next(c for c in chats if c["subject"] == "Telegram chat 100")
     history = (await bots.api.get(f"/chats/{chat_a['id']}")).json()
     assert [m["content"] for m in history["messages"]] == [
@@ -145,7 +147,7 @@ async def test_the_worker_answers_two_chats_each_through_its_own_chat(bots: Bots
 async def test_after_a_restart_the_worker_resumes_without_answering_twice(
     bots: Bots,
 ) -> None:
-    await bots.frontend()
+    await bots.frontend(userId="")  # no user: its chats are the admin's
     await bots.stack.ours.stop()  # the first server goes away; its worker gives the lease back
     bots.telegram.say(100, "one")
     bots.telegram.say(200, "two")
@@ -156,10 +158,13 @@ async def test_after_a_restart_the_worker_resumes_without_answering_twice(
     bots.telegram.say(100, "three")
     bots.telegram.updates = offered + bots.telegram.updates[-1:]
     assert len(bots.telegram.updates) == 3
-    async with second_server(bots) as _:
+    async with second_server(bots) as ours:
         await eventually(lambda: _sent(bots, 3))
         await eventually(lambda: _offset_past(bots, 3))
+        async with httpx.AsyncClient(base_url=ours.url) as api:
+            chats = (await api.get("/chats")).json()
     assert [m["text"] for m in bots.telegram.sent] == ["echo: one", "echo: two", "echo: three"]
+    assert {c["owner"] for c in chats} == {"admin-token"}
 
 
 async def test_the_worker_honours_retry_after_and_records_errors(bots: Bots) -> None:

@@ -57,3 +57,12 @@ def test_admins_may_do_anything() -> None:
 def test_a_cycle_in_the_parents_ends_in_refusal() -> None:
     loop = {("folder", "a"): ("folder", "b"), ("folder", "b"): ("folder", "a")}
     assert not decide(ALICE, ("folder", "a"), "view", {}, loop.get)
+
+
+def test_an_owned_resource_is_its_owners_and_others_need_an_entry_on_it() -> None:
+    entries = {("chat", "c"): {"bob": "view"}}
+    assert decide(ALICE, ("chat", "c"), "manage", entries, owner="alice")
+    assert decide(BOB, ("chat", "c"), "view", entries, owner="alice")
+    assert not decide(BOB, ("chat", "c"), "edit", entries, owner="alice")
+    assert not decide(BOB, ("chat", "free"), "view", entries, owner="alice")  # no scope fallback
+    assert decide(ADMIN, ("chat", "free"), "manage", entries, owner="alice")

@@ -15,7 +15,8 @@ class ChatRow(Base, Timestamps):
     """A conversation run by one chain; `turn_owner` holds the lease of the running turn.
 
     `version` counts writes to the chat's messages, so a replica may reuse the history it
-    read (or wrote) last when the version is still the one it knows.
+    read (or wrote) last when the version is still the one it knows. `owner` is the identity
+    that created the chat; `path` the knowledge folder it is grounded in ("" none).
     """
 
     __tablename__ = "chats"
@@ -24,6 +25,8 @@ class ChatRow(Base, Timestamps):
     subject: Mapped[str] = mapped_column(Text, nullable=False, default="")
     model: Mapped[str] = mapped_column(String(512), nullable=False, default="")
     chain_id: Mapped[str] = mapped_column(String(255), nullable=False)
+    owner: Mapped[str] = mapped_column(String(255), nullable=False, index=True)
+    path: Mapped[str] = mapped_column(String(1024), nullable=False, default="")
     version: Mapped[int] = mapped_column(Integer, nullable=False, default=0)  # +1 a write
     turn_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
     turn_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

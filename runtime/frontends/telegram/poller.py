@@ -5,6 +5,7 @@ message through the `/chats` chat mapped to its Telegram chat. Per update: the t
 then the offset is advanced past it, then the answer is sent, so a restart never answers an
 update twice (a crash between the offset and the send loses that one reply instead). 429s are
 honoured (`retry_after`); status, last error and last poll time are kept on the frontend.
+The chats a frontend creates belong to its `userId` (the admin when it has none).
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from runtime.db import Database
 from runtime.frontends.telegram import store
 from runtime.frontends.telegram.botapi import BotApi, BotApiError
 from runtime.frontends.telegram.types import Frontend, FrontendStatus, Update
+from runtime.identity import Principal
+from runtime.identity.types import ADMIN_TOKEN, principal
 from runtime.providerconfig import SecretBox
 
 log = logging.getLogger("runtime.telegram")
@@ -162,7 +165,8 @@ class TelegramPoller:
             chat_id = await self._chat_for(frontend, update.chat_id)
             for _ in range(_BUSY_ATTEMPTS):  # someone is talking in this chat through the API
                 try:
-                    turn = await self._chats.open_turn(chat_id, update.text)
+                    # the server answering for its bot: every chat it mapped is its to use
+                    turn = await self._chats.open_turn(ADMIN_TOKEN, chat_id, update.text)
                     break
                 except errors.ConflictError:
                     await asyncio.sleep(self._settings.backoff / 10)
@@ -181,7 +185,7 @@ class TelegramPoller:
         if found is not None:
             return found
         subject = f"Telegram chat {telegram_chat_id}"
-        chat = await self._chats.create(subject, "", frontend.chain_id, None)
+        chat = await self._chats.create(_owner(frontend), subject, "", frontend.chain_id, None)
         async with self._db.transaction() as session:
             await store.map_chat(session, frontend.id, telegram_chat_id, chat.id)
         return chat.id
@@ -203,3 +207,10 @@ class TelegramPoller:
             else:
                 return "telegram sendMessage: still rate limited"
         return ""
+
+
+def _owner(frontend: Frontend) -> Principal:
+    """Whose the chats of `frontend` are: its user's, else the admin's."""
+    if not frontend.user_id:
+        return ADMIN_TOKEN
+    return principal("user", frontend.user_id, frozenset())

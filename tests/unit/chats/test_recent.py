@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runtime.chats.recent import Histories
+from runtime.chats.recent import Histories, Owners
 
 
 def test_a_history_is_reused_only_at_its_version() -> None:
@@ -29,3 +29,14 @@ def test_the_least_recently_used_chat_is_forgotten_first() -> None:
     recent.put("c", 1, [])
     assert recent.get("b", 1) is None
     assert recent.get("a", 1) == []
+
+
+def test_owners_are_remembered_for_the_latest_chats_only() -> None:
+    owners = Owners(size=2)
+    owners.put("a", "alice")
+    owners.put("b", "bob")
+    assert owners.get("a") == "alice"  # now the most recently used
+    owners.put("c", "carol")
+    assert (owners.get("a"), owners.get("b"), owners.get("c")) == ("alice", None, "carol")
+    owners.forget("a")
+    assert owners.get("a") is None
