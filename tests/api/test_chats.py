@@ -225,9 +225,13 @@ async def test_a_chat_deleted_during_its_turn_answers_404_and_keeps_nothing(
     stack: ChatStack,
 ) -> None:
     chat_id = await stack.new_chat()
-    stack.ollama.chat.latency = 0.5
+    stack.ollama.chat.latency = 2.0  # the delete lands while the backend is answering
     turn = asyncio.ensure_future(stack.say(chat_id, "hello"))
-    await asyncio.sleep(0.2)
+
+    async def answering() -> bool:
+        return bool(stack.chat_requests())
+
+    await eventually(answering)
     assert (await stack.api.delete(f"/chats/{chat_id}")).status_code == 200
     answered = await turn
     assert answered.status_code == 404, answered.text
