@@ -1,13 +1,15 @@
 """What observability costs: server CPU per /v1/chat/completions request, with it vs without.
 
-Run by hand: `python bench/observability.py [seconds-per-run] [baseline-rev]`. Three servers,
-each `runtime-api serve` pinned to core 0 in turn, proxy to one fast fake backend (core 1):
-- `baseline`: the tree at `baseline-rev` (default: the commit before observability landed),
-  checked out into a temporary git worktree: no request ids, access log, metrics or spans;
-- `log off`: this tree with `RUNTIME_LOG_LEVEL=WARNING` (metrics, activity, spans off);
-- `log on`: this tree at INFO, one access line per request (to a file).
-Runs alternate (baseline, off, on, twice) so drift hits all alike; it prints CPU ms per request
-and the added CPU against the baseline. Then it counts the activity rows kept in the database.
+Run by hand: `python bench/observability.py [seconds-per-run]`. Four servers of this tree,
+each pinned to core 0, proxy to one fast fake backend (core 1):
+- `none`: `bench/unobserved.py`, the server with observability taken out (the baseline);
+- `log off`: `RUNTIME_LOG_LEVEL=WARNING`: request ids, metrics, spans off, activity kept in
+  memory but not written (flush interval an hour);
+- `log on`: the same at INFO, one access line per request (to a file): the issue's target,
+  logging + metrics + tracing off;
+- `stored`: `log on` with the activity records written every second (the default).
+Runs alternate, three rounds, so drift hits all alike; it prints the best CPU ms per request
+and the added CPU against `none`. Then it counts the activity rows kept in the database.
 """
 
 from __future__ import annotations
@@ -27,13 +29,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loadgen import post, run
 from proxy import HERE, cpu_seconds, free_port, pinned, register, wait_port
 
-BASELINE = "cce5b1b"  # main before the observability commit
 ROWS = 5000  # RUNTIME_ACTIVITY_ROWS for the servers of this tree
 
 
-def server(
-    root: Path, port: int, tmp: str, name: str, level: str, flush: str
-) -> subprocess.Popen[bytes]:
+def server(port: int, tmp: str, name: str, level: str, flush: str) -> subprocess.Popen[bytes]:
     env = os.environ | {
         "RUNTIME_ACTIVITY_FLUSH_SECONDS": flush,
         "DATABASE_URL": f"sqlite:///{tmp}/{name}.db",
@@ -41,11 +40,12 @@ def server(
         "RUNTIME_LOG_LEVEL": level,
         "RUNTIME_CHAINS_DIR": "",
         "RUNTIME_ACTIVITY_ROWS": str(ROWS),
-        "PYTHONPATH": str(root),
+        "PYTHONPATH": str(HERE.parent),
     }
     log = Path(tmp, f"{name}.log").open("wb")  # noqa: SIM115 - lives as long as the server
-    command = [sys.executable, "-m", "runtime", "serve", "--port", str(port)]
-    return subprocess.Popen(pinned(0, command), env=env, cwd=root, stderr=log, stdout=log)
+    entry = [str(HERE / "unobserved.py")] if name == "none" else ["-m", "runtime"]
+    command = [sys.executable, *entry, "serve", "--port", str(port)]
+    return subprocess.Popen(pinned(0, command), env=env, cwd=HERE.parent, stderr=log, stdout=log)
 
 
 async def cpu_per_request(port: int, pid: int, seconds: float) -> tuple[float, float]:
@@ -59,16 +59,8 @@ async def cpu_per_request(port: int, pid: int, seconds: float) -> tuple[float, f
 
 def main() -> None:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 5.0
-    baseline_rev = sys.argv[2] if len(sys.argv) > 2 else BASELINE
-    here = HERE.parent
     fake_port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
-        old = Path(tmp, "baseline")
-        subprocess.run(
-            ["git", "-C", str(here), "worktree", "add", "--detach", str(old), baseline_rev],
-            check=True,
-            capture_output=True,
-        )
         fake = subprocess.Popen(
             pinned(
                 1,
@@ -80,18 +72,18 @@ def main() -> None:
             )
         )  # fmt: skip
         kinds = {
-            "baseline": (old, "WARNING", "1"),
-            "unstored": (here, "WARNING", "3600"),
-            "log off": (here, "WARNING", "1"),
-            "log on": (here, "INFO", "1"),
+            "none": ("WARNING", "3600"),
+            "log off": ("WARNING", "3600"),
+            "log on": ("INFO", "3600"),
+            "stored": ("INFO", "1"),
         }
         servers = {}
         try:
             wait_port(fake_port)
-            for name, (root, level, flush) in kinds.items():
+            for name, (level, flush) in kinds.items():
                 port = free_port()
                 file = name.replace(" ", "_")
-                servers[name] = (port, server(root, port, tmp, file, level, flush))
+                servers[name] = (port, server(port, tmp, file, level, flush))
                 wait_port(port)
                 asyncio.run(
                     register(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{fake_port}/v1")
@@ -100,20 +92,20 @@ def main() -> None:
                 os.sched_setaffinity(0, {1})
             cpu: dict[str, list[float]] = {name: [] for name in kinds}
             rps: dict[str, list[float]] = {name: [] for name in kinds}
-            for _ in range(2):
+            for _ in range(3):
                 for name, (port, process) in servers.items():
                     used, rate = asyncio.run(cpu_per_request(port, process.pid, seconds))
                     cpu[name].append(used)
                     rps[name].append(rate)
-            base = min(cpu["baseline"])
+            base = min(cpu["none"])
             for name in kinds:
                 best = min(cpu[name])
                 print(
                     f"{name:<10} cpu {best * 1000:7.3f} ms/request  {max(rps[name]):7.0f} req/s"
-                    f"  added {(best - base) * 1000:+.3f} ms  x{best / base:.2f} of baseline"
+                    f"  added {(best - base) * 1000:+.3f} ms  x{best / base:.2f} of none"
                 )
             asyncio.run(asyncio.sleep(2))  # one more activity write
-            with sqlite3.connect(Path(tmp, "log_on.db")) as db:
+            with sqlite3.connect(Path(tmp, "stored.db")) as db:
                 (rows,) = db.execute("SELECT count(*) FROM activity_requests").fetchone()
             print(
                 f"activity rows kept: {rows} (bound {ROWS} plus at most one tenth between prunes)"
@@ -124,11 +116,6 @@ def main() -> None:
                 process.wait()
             fake.terminate()
             fake.wait()
-            subprocess.run(
-                ["git", "-C", str(here), "worktree", "remove", "--force", str(old)],
-                check=False,
-                capture_output=True,
-            )
 
 
 if __name__ == "__main__":
