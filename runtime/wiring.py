@@ -289,7 +289,7 @@ def _identity(settings: Settings, db: Database) -> dict[str, Any]:
         signing_key=settings.token_secret,
         token_ttl=settings.token_ttl,
         login_rpm=settings.login_rpm,
-        user_limits=RateLimits(rpm=settings.user_rpm or None),
+        user_limits=RateLimits(rpm=settings.user_rpm or None, tpm=settings.user_tpm or None),
         max_rows=settings.max_rows,
     )
     keys = KeyService(db, max_rows=settings.max_rows)
