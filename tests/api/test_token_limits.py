@@ -4,7 +4,8 @@ charged what the backend reported after it, with `X-RateLimit-*-Tokens` and a 42
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -19,6 +20,7 @@ from tests.api.test_rate_limits import clear_of_a_minute_boundary
 from tests.fakes.loopback import serve
 from tests.fakes.ollama_fake import FakeOllama
 from tests.fakes.openai_fake import FakeOpenAI
+from tests.test_cli import Server
 
 HELLO = {"model": "m", "messages": [{"role": "user", "content": "hello there"}]}
 CALL = 8  # tokens of one call: the fakes report 7 prompt tokens and one per answer chunk
@@ -195,3 +197,39 @@ async def test_signed_in_users_are_limited_by_the_user_tokens_setting(settings: 
             assert first.status_code == 200, first.text
             assert_tokens(first, CALL, CALL)
             assert_refused(await signed_in.post("/v1/chat/completions", json=HELLO), CALL)
+
+
+@pytest.fixture
+def replicas(db_url: str, tmp_path: Path) -> Iterator[list[Server]]:
+    started = [
+        Server(db_url, tmp_path, TOKEN=TOKEN, RUNTIME_RECONCILE_INTERVAL="0.2") for _ in range(2)
+    ]
+    try:
+        for server in started:
+            server.wait_ready()
+        yield started
+    finally:
+        for server in started:
+            if server.process.poll() is None:
+                server.terminate()
+
+
+async def test_tokens_limit_holds_across_two_server_processes(replicas: list[Server]) -> None:
+    fake = FakeOllama()
+    fake.add_model("m:latest")
+    fake.chat.reply("hello")
+    async with (
+        serve(fake) as served,
+        httpx.AsyncClient(base_url=replicas[0].url, timeout=10, headers=ADMIN) as a,
+        httpx.AsyncClient(base_url=replicas[1].url, timeout=10, headers=ADMIN) as b,
+    ):
+        backend_id = await one_backend(a, served.url)
+        await routable(b, backend_id, "m")
+        limited = await key(a, tpm=2 * CALL + 1)
+        await clear_of_a_minute_boundary()
+        for client, remaining in ((a, 2 * CALL + 1), (b, CALL + 1), (a, 1)):
+            answer = await client.post("/v1/chat/completions", json=HELLO, headers=limited)
+            assert answer.status_code == 200, answer.text
+            assert_tokens(answer, 2 * CALL + 1, remaining)
+        assert_refused(await b.post("/v1/chat/completions", json=HELLO, headers=limited), 17)
+        assert_refused(await a.post("/v1/chat/completions", json=HELLO, headers=limited), 17)
