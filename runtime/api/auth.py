@@ -23,9 +23,8 @@ from runtime import errors
 from runtime.api.limited import limited
 from runtime.api.resources import RESOURCE_ROUTES, require
 from runtime.api.scopes import MODEL_ROUTES, OPEN, SIGNED_IN, required
-from runtime.identity import KeyService, RateLimiter, UserService
+from runtime.identity import KeyService, RateLimiter, UserService, caller
 from runtime.identity.acl import AccessService
-from runtime.identity.caller import acting
 from runtime.identity.types import ADMIN_TOKEN, ANONYMOUS, Principal
 from runtime.routing.reach import Confinement
 
@@ -128,23 +127,38 @@ def access_guard(access: Access) -> type:
             await _resource_allowed(access.access, who, route, scope)
             tpm = who.limits.tpm if route in MODEL_ROUTES else None
             if who.limits.rpm is None and tpm is None:
-                await self._run(who, scope, receive, send)
+                await _run(self.app, access.confinement, who, scope, receive, send)
                 return
             metered = await limited(access.limiter, who, tpm, send)
             try:
-                await self._run(who, scope, receive, metered)
+                await _run(self.app, access.confinement, who, scope, receive, metered)
             finally:
                 await metered.charge()
 
-        async def _run(self, who: Principal, scope: Scope, receive: Receive, send: Send) -> None:
-            with acting(who):
-                if who.groups is None:
-                    await self.app(scope, receive, send)
-                    return
-                with access.confinement.within(await access.confinement.of(who.groups)):
-                    await self.app(scope, receive, send)
-
     return AccessMiddleware
+
+
+async def _run(
+    app: ASGIApp,
+    confinement: Confinement,
+    who: Principal,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+) -> None:
+    """`app` acting as `who` (`identity.caller`) and confined to its groups' models."""
+    if who.groups is None and who.allows("admin"):
+        await app(scope, receive, send)
+        return
+    token = caller.enter(who)
+    try:
+        if who.groups is None:
+            await app(scope, receive, send)
+            return
+        with confinement.within(await confinement.of(who.groups)):
+            await app(scope, receive, send)
+    finally:
+        caller.leave(token)
 
 
 async def _resource_allowed(

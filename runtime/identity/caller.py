@@ -7,9 +7,7 @@ is filtered. Services read it instead of having the principal threaded through e
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 
 from runtime.identity.types import Principal
 
@@ -21,14 +19,11 @@ def current() -> Principal | None:
     return _caller.get()
 
 
-@contextmanager
-def acting(who: Principal) -> Iterator[None]:
-    """Run the block as `who` (left unset for an admin: admins see everything)."""
-    if who.allows("admin"):
-        yield
-        return
-    token = _caller.set(who)
-    try:
-        yield
-    finally:
+def enter(who: Principal) -> Token[Principal | None] | None:
+    """Act as `who` until `leave` (nothing is set for an admin: admins see everything)."""
+    return None if who.allows("admin") else _caller.set(who)
+
+
+def leave(token: Token[Principal | None] | None) -> None:
+    if token is not None:
         _caller.reset(token)
