@@ -1,5 +1,6 @@
 """Auth benchmark: our server's CPU per /v1/chat/completions with no authentication vs with
-the admin token, an API key (cached), a rate-limited key and a group-limited key, same sitting.
+the admin token, an API key (cached), a rate-limited key (requests, or tokens per minute) and a
+group-limited key, same sitting.
 
 Run by hand: `python bench/auth.py [seconds-per-run]`. Three servers run as `runtime-api
 serve` pinned to core 0 (two without a token: the second is the control that shows the noise
@@ -57,6 +58,7 @@ async def keys(base: str) -> dict[str, str]:
     bodies = {
         "key": {"name": "plain", "scopes": ["use"]},
         "key+rpm": {"name": "limited", "scopes": ["use"], "limits": {"rpm": 1_000_000_000}},
+        "key+tpm": {"name": "tokens", "scopes": ["use"], "limits": {"tpm": 1_000_000_000}},
         "key+groups": {"name": "grouped", "scopes": ["use"], "groups": ["bench"]},
     }
     async with httpx.AsyncClient(base_url=base, headers=admin, timeout=10) as api:
@@ -116,6 +118,7 @@ async def guard_cost(url: str, calls: int = 20_000) -> None:
         for label, body in (
             ("key", {"name": "k", "scopes": ("use",)}),
             ("key+rpm", {"name": "r", "scopes": ("use",), "limits": Limits(rpm=10**9)}),
+            ("key+tpm", {"name": "t", "scopes": ("use",), "limits": Limits(tpm=10**9)}),
             ("key+groups", {"name": "g", "scopes": ("use",), "groups": ("bench",)}),
         ):
             secrets[label] = (await services.keys.create(KeySpec(**body))).secret  # type: ignore[arg-type]

@@ -28,7 +28,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from runtime.db import Database
 from runtime.db.migrate import upgrade
+from runtime.identity.acl import AccessService
 from runtime.knowledge import FileService, Scope, Upload
+from runtime.knowledge.access import Visibility
 from runtime.knowledge.index import store as chunk_store
 from runtime.knowledge.index.keeper import IndexKeeper
 from runtime.knowledge.index.vectors import unit
@@ -75,7 +77,7 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
 
 async def index_all(db: Database, total: int, dims: int) -> tuple[float, int]:
     rng = random.Random(7)
-    files = FileService(db)
+    files = FileService(db, Visibility(db, AccessService(db)))
     for n in range(max(1, total // PER_FILE)):
         content = document(rng, PER_FILE)
         await files.create(
@@ -98,7 +100,7 @@ async def index_all(db: Database, total: int, dims: int) -> tuple[float, int]:
 
 async def baseline_inserts(db: Database, count: int, dims: int) -> float:
     """The floor: the same number of chunk rows written by the store alone."""
-    files = FileService(db)
+    files = FileService(db, Visibility(db, AccessService(db)))
     entry = await files.create(
         Upload(content=io.BytesIO(b"x"), size=1, content_type="text/plain", filename="floor.txt")
     )
@@ -156,7 +158,7 @@ async def main(total: int, dims: int, url: str) -> None:
         f"index rebuilt from the database in {time.perf_counter() - started:.2f} s, "
         f"RSS {rss_mib():,.0f} MiB"
     )
-    service = SearchService(db, embedder, keeper)
+    service = SearchService(db, embedder, keeper, Visibility(db, AccessService(db)))
     runs = 200
     bare = percentiles(bare_scan(keeper, dims, runs))
     print(f"bare numpy scan: p50 {bare[0]:.2f} ms, p99 {bare[1]:.2f} ms (baseline)")
@@ -176,7 +178,7 @@ async def during_indexing(
 ) -> list[float]:
     """Hybrid searches while the indexer works through 40 more files in the same process."""
     rng = random.Random(11)
-    files = FileService(db)
+    files = FileService(db, Visibility(db, AccessService(db)))
     for n in range(40):
         content = document(rng, PER_FILE)
         await files.create(

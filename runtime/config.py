@@ -45,6 +45,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     self_registration: bool = False
     login_rpm: int = 10  # login attempts a minute, per address and per account
     user_rpm: int = 0  # requests a minute of each signed-in user; 0: unlimited
+    user_tpm: int = 0  # tokens a minute of each signed-in user on model routes; 0: unlimited
     embed_model: DefaultModel | None = None
     task_model: DefaultModel | None = None
     chat_model: DefaultModel | None = None
@@ -123,6 +124,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             self_registration=reader.flag("RUNTIME_SELF_REGISTRATION"),
             login_rpm=reader.integer("RUNTIME_LOGIN_RPM", 10, low=1),
             user_rpm=reader.integer("RUNTIME_USER_RPM", 0, low=0),
+            user_tpm=reader.integer("RUNTIME_USER_TPM", 0, low=0),
             embed_model=reader.default_model("EMBED"),
             task_model=reader.default_model("TASK"),
             chat_model=reader.default_model("CHAT"),

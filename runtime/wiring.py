@@ -58,6 +58,7 @@ from runtime.identity import Limits as RateLimits
 from runtime.identity.acl import AccessService
 from runtime.jobs import JobService
 from runtime.knowledge import FileService
+from runtime.knowledge.access import Visibility
 from runtime.knowledge.index.keeper import IndexKeeper
 from runtime.knowledge.indexer import Indexer, IndexLoop, IndexPolicy
 from runtime.knowledge.pipeline import IndexPipeline
@@ -196,20 +197,19 @@ def build_services(
     node = uuid.uuid4().hex[:8]
     followers: list[Follower] = [deliveries] if db.is_sqlite else [deliveries, Broadcast(node)]
     events = EventService(db, bus, followers=followers)
-    tasks = TaskService(gateway, task_model=settings.task_model, embed_model=settings.embed_model)
     policy = outbound_policy(settings)
     hooks = HookService(
         db, http, max_rows=settings.max_rows, schema_ttl=settings.hook_schema_ttl, policy=policy
     )
-    knowledge = _knowledge(settings, db, gateway, node, operations)
+    guarded = _identity(settings, db)  # its access entries also filter the knowledge base
+    knowledge = _knowledge(settings, db, gateway, node, operations, guarded["access"])
     chains, runner = _chains(settings, db, gateway, hooks, knowledge.search)
-    functions, function_loops = _functions(
-        settings, db, deliveries, Builtins(events, tasks, runner), node, operations
-    )
+    tasks = TaskService(gateway, task_model=settings.task_model, embed_model=settings.embed_model)
+    builtins = Builtins(events, tasks, runner)
+    functions, function_loops = _functions(settings, db, deliveries, builtins, node, operations)
     activity = _activity(settings, db, node, operations)
-    identities = _identity(settings, db)
     chats, telegram, chat_loops = _conversations(
-        settings, db, http, runner, node, knowledge.files, identities["access"]
+        settings, db, http, runner, node, knowledge.files, guarded["access"]
     )
     services = Services(
         backends=BackendService(db, max_rows=settings.max_rows, on_change=changed, policy=policy),
@@ -253,7 +253,7 @@ def build_services(
             ),
             multiprocess=settings.metrics_multiprocess,
         ),
-        **identities,
+        **guarded,
         registration=settings.self_registration,
         confinement=confinement,
     )
@@ -261,8 +261,8 @@ def build_services(
         "reconcile": reconcile,
         "activity": activity,
         "rate-limits": services.limiter,
+        **{f"download-{n}": loop for n, loop in enumerate(pull_loops)},
     }
-    loops |= {f"download-{n}": loop for n, loop in enumerate(pull_loops)}
     if not db.is_sqlite:
         loops["events-listen"] = Listener(
             asyncpg_dsn(db.url), node, bus, fetch=events.by_nid, on_event=deliveries.wake
@@ -293,7 +293,7 @@ def _identity(settings: Settings, db: Database) -> dict[str, Any]:
         signing_key=settings.token_secret,
         token_ttl=settings.token_ttl,
         login_rpm=settings.login_rpm,
-        user_limits=RateLimits(rpm=settings.user_rpm or None),
+        user_limits=RateLimits(rpm=settings.user_rpm or None, tpm=settings.user_tpm or None),
         max_rows=settings.max_rows,
     )
     keys = KeyService(db, max_rows=settings.max_rows)
@@ -329,9 +329,15 @@ class _Knowledge:
 
 
 def _knowledge(
-    settings: Settings, db: Database, gateway: ChatGateway, node: str, operations: Operations
+    settings: Settings,
+    db: Database,
+    gateway: ChatGateway,
+    node: str,
+    operations: Operations,
+    access: AccessService,
 ) -> _Knowledge:
     """Files, the index kept current in this process, the built-in indexer, search."""
+    visibility = Visibility(db, access)
     keeper = IndexKeeper(db, node, dsn=None if db.is_sqlite else asyncpg_dsn(db.url))
     embedder = GatewayEmbedder(gateway, settings.embed_model)
     pipeline = IndexPipeline(db, embedder, keeper)
@@ -351,6 +357,7 @@ def _knowledge(
     ]
     files = FileService(
         db,
+        visibility,
         upload_limit=settings.upload_limit,
         index_attempts=settings.index_attempts,
         node=node,
@@ -359,7 +366,7 @@ def _knowledge(
     )
     loops: dict[str, Loop] = {"knowledge-index": keeper}
     loops |= {f"indexer-{n}": loop for n, loop in enumerate(indexers)}
-    return _Knowledge(files, SearchService(db, embedder, keeper), pipeline, loops)
+    return _Knowledge(files, SearchService(db, embedder, keeper, visibility), pipeline, loops)
 
 
 def _chains(

@@ -6,7 +6,9 @@ credential: the token itself (the admin key), an API key or a user's access toke
 or `Authorization: Bearer`). The principal goes in `scope["user"]` (`request.user`); without a
 token every request acts as the anonymous admin and presented credentials are ignored. A
 group-limited key's request runs confined to its groups' models (`routing.reach`); a
-rate-limited one carries `X-RateLimit-*`.
+rate-limited one carries `X-RateLimit-*` (`X-RateLimit-*-Tokens` for tokens per minute, on
+`MODEL_ROUTES`). A non-admin principal is also the request's `caller` (`identity.caller`),
+which knowledge consults to show only what it may view.
 """
 
 from __future__ import annotations
@@ -15,14 +17,14 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from runtime import errors
+from runtime.api.limited import limited
 from runtime.api.resources import RESOURCE_ROUTES
-from runtime.api.scopes import OPEN, SIGNED_IN, required
-from runtime.identity import KeyService, RateLimiter, UserService
+from runtime.api.scopes import MODEL_ROUTES, OPEN, SIGNED_IN, required
+from runtime.identity import KeyService, RateLimiter, UserService, caller
 from runtime.identity.acl import AccessService
-from runtime.identity.limits import headers
 from runtime.identity.types import ADMIN_TOKEN, ANONYMOUS, Principal
 from runtime.routing.reach import Confinement
 
@@ -121,37 +123,53 @@ def access_guard(access: Access) -> type:
                     f"permission denied: this route needs the {needed!r} scope"
                 )
             scope["user"] = who
-            guarded = RESOURCE_ROUTES.get(f"{scope.get('method')} {scope.get('path_template')}")
-            if guarded is not None and not who.allows("admin"):
-                kind, param, permission = guarded
-                resource = str(scope["path_params"].get(param, ""))
-                await access.access.require(who, kind, resource, permission)
-            if who.limits.rpm is not None:
-                send = await _limited(access.limiter, who, who.limits.rpm, send)
-            if who.groups is None:
-                await self.app(scope, receive, send)
+            route = f"{scope.get('method')} {scope.get('path_template')}"
+            await _resource_allowed(access.access, who, route, scope)
+            tpm = who.limits.tpm if route in MODEL_ROUTES else None
+            if who.limits.rpm is None and tpm is None:
+                await _run(self.app, access.confinement, who, scope, receive, send)
                 return
-            with access.confinement.within(await access.confinement.of(who.groups)):
-                await self.app(scope, receive, send)
+            metered = await limited(access.limiter, who, tpm, send)
+            try:
+                await _run(self.app, access.confinement, who, scope, receive, metered)
+            finally:
+                await metered.charge()
 
     return AccessMiddleware
 
 
-async def _limited(limiter: RateLimiter, who: Principal, rpm: int, send: Send) -> Send:
-    """`send` adding the rate-limit headers; `RateLimitedError` when over the limit."""
-    quota = await limiter.take(f"{who.kind}:{who.id}", rpm)
-    if not quota.allowed:
-        raise errors.RateLimitedError(
-            f"rate limit reached: {rpm} requests per minute", headers=headers(quota)
-        )
-    raw = [(name.encode(), value.encode()) for name, value in headers(quota).items()]
+async def _run(
+    app: ASGIApp,
+    confinement: Confinement,
+    who: Principal,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+) -> None:
+    """`app` acting as `who` (`identity.caller`) and confined to its groups' models."""
+    if who.groups is None and who.allows("admin"):
+        await app(scope, receive, send)
+        return
+    token = caller.enter(who)
+    try:
+        if who.groups is None:
+            await app(scope, receive, send)
+            return
+        with confinement.within(await confinement.of(who.groups)):
+            await app(scope, receive, send)
+    finally:
+        caller.leave(token)
 
-    async def sending(message: Message) -> None:
-        if message["type"] == "http.response.start":
-            message["headers"] = [*message.get("headers", ()), *raw]
-        await send(message)
 
-    return sending
+async def _resource_allowed(
+    access: AccessService, who: Principal, route: str, scope: Scope
+) -> None:
+    """Refuse (404 or 403) a non-admin's request to a resource its entries do not allow."""
+    guarded = RESOURCE_ROUTES.get(route)
+    if guarded is not None and not who.allows("admin"):
+        kind, param, permission = guarded
+        resource = str(scope["path_params"].get(param, ""))
+        await access.require(who, kind, resource, permission)
 
 
 def _presented(scope: Scope) -> bytes:

@@ -18,7 +18,7 @@ ScopeName = Annotated[str, msgspec.Meta(max_length=32)]
 
 
 class LimitsBody(ApiStruct):
-    """Requests per minute (absent: unlimited); `tpm` is refused until it is enforced."""
+    """Requests and tokens per minute (absent: unlimited); tokens count on model routes."""
 
     rpm: Positive | None = None
     tpm: Positive | None = None

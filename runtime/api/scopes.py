@@ -201,6 +201,25 @@ ROUTE_SCOPES: dict[str, str] = {
 }
 
 
+# routes whose calls spend model tokens: a key's (or user's) `tpm` is checked and charged there
+MODEL_ROUTES: frozenset[str] = frozenset(
+    {
+        "POST /v1/chat/completions",
+        "POST /v1/completions",
+        "POST /v1/embeddings",
+        "POST /api/chat",
+        "POST /api/generate",
+        "POST /api/embed",
+        "POST /api/embeddings",
+        "POST /embed",
+        "POST /execute",
+        "POST /tasks",
+        "POST /openai/{chain_id}/v1/chat/completions",
+        "POST /chats/{chat_id}/chat",
+    }
+)
+
+
 def required(method: str, path_template: str) -> str:
     """The scope a request to this route needs."""
     if method == "OPTIONS":

@@ -13,15 +13,17 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import TypeVar, cast
 
 from runtime import errors
-from runtime.execution.observed import Attempt, usage
+from runtime.execution.observed import Attempt, counted, estimated, usage
 from runtime.observability import metrics, tracing
 from runtime.providers import Chat, Driver
+from runtime.providers.base import PROMPT_TEMPERATURE
 from runtime.providers.messages import Embedded
 from runtime.registry.types import Backend
 from runtime.routing import Capability, Resolver, Route, RouteRequest
 from runtime.state.catalog import Offer
 from runtime.wire.openai import ChatRequest, Completion, estimated_tokens
 from runtime.wire.sse import StreamItem, error_event
+from runtime.wire.tokens import estimate, estimate_text
 
 log = logging.getLogger("runtime.gateway")
 T = TypeVar("T")
@@ -57,12 +59,12 @@ class ChatGateway:
 
     async def _chat_routes(self, request: ChatRequest, provider: str | None) -> list[Route]:
         # a chat-capable model streams: `canStream` is declared, never required
-        return await self.routes(
-            request.model,
-            Capability.CHAT,
-            provider=provider,
-            min_context=estimated_tokens(request),
+        prompt = estimated_tokens(request)
+        found = await self.routes(
+            request.model, Capability.CHAT, provider=provider, min_context=prompt
         )
+        estimated(prompt)
+        return found
 
     async def complete(
         self, request: ChatRequest, body: bytes | None = None, *, provider: str | None = None
@@ -86,16 +88,34 @@ class ChatGateway:
     ) -> Embedded:
         """One vector per text; `dimensions` a backend cannot honour is the client's 400."""
         routes = await self.routes(model, Capability.EMBED, provider=provider)
+        estimated(estimate(sum(len(text) for text in texts)))
         embedded = await self.first_success(
             routes,
             lambda driver, route: driver.embed(route.model, texts, dimensions=dimensions),
         )
+        counted(embedded.prompt_tokens)
         if dimensions is not None and any(len(v) != dimensions for v in embedded.vectors):
             raise errors.BadRequestError(
                 f"the backend serving {model} cannot shorten embeddings to {dimensions} dimensions",
                 param="dimensions",
             )
         return embedded
+
+    async def prompt(
+        self,
+        model: str,
+        system: str,
+        prompt: str,
+        *,
+        temperature: float = PROMPT_TEMPERATURE,
+        provider: str | None = None,
+    ) -> str:
+        """One prompt's answer text on the best route for prompting `model`."""
+        routes = await self.routes(model, Capability.PROMPT, provider=provider)
+        estimated(estimate_text(system) + estimate_text(prompt))
+        return await self.first_success(
+            routes, lambda driver, route: driver.prompt(route.model, system, prompt, temperature)
+        )
 
     async def first_success(
         self, routes: list[Route], call: Callable[[Driver, Route], Awaitable[T]]

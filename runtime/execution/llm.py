@@ -192,12 +192,13 @@ class GatewayLlm:
 
     async def prompt(self, call: PromptCall) -> str:
         async def one(model: str) -> str:
-            routes = await self._routes(model, Capability.PROMPT, call.providers)
-            system = call.system_instruction or SYSTEM
             temperature = PROMPT_TEMPERATURE if call.temperature is None else call.temperature
-            return await self._gateway.first_success(
-                routes,
-                lambda driver, route: driver.prompt(route.model, system, call.prompt, temperature),
+            return await self._gateway.prompt(
+                model,
+                call.system_instruction or SYSTEM,
+                call.prompt,
+                temperature=temperature,
+                provider=_first(call.providers),
             )
 
         return await self._each_model(self._models(call.models, "prompt"), one)

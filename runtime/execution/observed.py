@@ -8,6 +8,8 @@ bytes) into the record and the token counters.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import re
 import time
 from contextlib import AbstractContextManager
 from typing import Any
@@ -57,6 +59,7 @@ class Attempt:
             usage(chunk)
             return
         self.sent = True
+        usage(chunk)  # a short answer's relayed bytes may hold it all, usage included
         record = current.get()
         if record is not None:
             record.first_item()
@@ -91,7 +94,11 @@ _usage_of = msgspec.json.Decoder(_WithUsage)
 
 
 def usage(answer: Completion | StreamItem) -> None:
-    """Count the answer's reported tokens (nothing when it reports none)."""
+    """Count the answer's reported tokens (nothing when it reports none).
+
+    An answer is typed, an OpenAI body relayed as bytes, or relayed SSE bytes (whose events
+    carrying a `usage` object are read; one split across two reads goes uncounted).
+    """
     found: Usage | None
     if isinstance(answer, Completion | Chunk):
         found = answer.usage
@@ -100,17 +107,41 @@ def usage(answer: Completion | StreamItem) -> None:
             found = _usage_of.decode(answer).usage
         except msgspec.DecodeError:
             return
+    elif b'"usage"' in answer:
+        found = _relayed_usage(answer)
     else:
         return
-    if found is None:
-        return
+    if found is not None:
+        counted(found.prompt_tokens, found.completion_tokens)
+
+
+_USAGE = re.compile(rb'"usage": ?\{')
+
+
+def _relayed_usage(events: bytes) -> Usage | None:
+    for line in events.split(b"\n"):
+        if line.startswith(b"data: {") and _USAGE.search(line):
+            with contextlib.suppress(msgspec.DecodeError):
+                return _usage_of.decode(line[6:]).usage
+    return None
+
+
+def estimated(tokens: int) -> None:
+    """A call is about to send a prompt of about `tokens` (charged when nothing is reported)."""
+    record = current.get()
+    if record is not None:
+        record.tokens_estimated += tokens
+
+
+def counted(prompt_tokens: int, completion_tokens: int = 0) -> None:
+    """Tokens a backend reported for a call: into the request's record and the counters."""
     record = current.get()
     if record is None:
         return
-    record.tokens_in += found.prompt_tokens
-    record.tokens_out += found.completion_tokens
-    metrics.child(metrics.tokens, record.backend, record.model, "in").inc(found.prompt_tokens)
-    metrics.child(metrics.tokens, record.backend, record.model, "out").inc(found.completion_tokens)
+    record.tokens_in += prompt_tokens
+    record.tokens_out += completion_tokens
+    metrics.child(metrics.tokens, record.backend, record.model, "in").inc(prompt_tokens)
+    metrics.child(metrics.tokens, record.backend, record.model, "out").inc(completion_tokens)
 
 
 class ChainWatch:

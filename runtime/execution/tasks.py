@@ -5,7 +5,6 @@ from __future__ import annotations
 from runtime import errors
 from runtime.config import DefaultModel
 from runtime.execution.gateway import ChatGateway
-from runtime.routing import Capability
 
 SYSTEM = (
     "You are a task processing engine talking to other machines. "
@@ -36,10 +35,7 @@ class TaskService:
                 "no model given and no default task model (TASK_MODEL) configured",
                 param="model_name",
             )
-        routes = await self._gateway.routes(name, Capability.PROMPT, provider=provider or None)
-        return await self._gateway.first_success(
-            routes, lambda driver, route: driver.prompt(route.model, SYSTEM, prompt)
-        )
+        return await self._gateway.prompt(name, SYSTEM, prompt, provider=provider or None)
 
     async def embed(self, text: str) -> list[float]:
         if not text.strip():

@@ -1,7 +1,8 @@
 """AccessService: access-control entries stored, and `can` deciding with them.
 
-Entries of a resource are read at most once a `ACCESS_TTL` per process (this process's own
-changes clear them at once), so a check on every request costs a dictionary lookup.
+Entries of a resource (and every entry of a kind of resource, for `governed`) are read at
+most once a `ACCESS_TTL` per process (this process's own changes clear them at once), so a
+check on every request costs a dictionary lookup.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ class AccessService:
         self._db = db
         self._clock = clock
         self._cache: TtlCache[Resource, dict[str, str]] = TtlCache(ACCESS_TTL, clock=time.monotonic)
+        self._kinds: TtlCache[tuple[str, ...], dict[Resource, dict[str, str]]] = TtlCache(
+            ACCESS_TTL, clock=time.monotonic
+        )
 
     async def create(
         self, identity: str, resource_type: str, resource: str, permission: str
@@ -56,7 +60,7 @@ class AccessService:
             created_at=now,
             updated_at=now,
         )
-        async with self._db.transaction(on_commit=self._cache.forget) as session:
+        async with self._db.transaction(on_commit=self._forget) as session:
             await store.create_entry(session, entry)
         return entry
 
@@ -69,7 +73,7 @@ class AccessService:
             return await store.get_entry(session, entry_id)
 
     async def update(self, entry_id: str, changes: dict[str, str]) -> AccessEntry:
-        async with self._db.transaction(on_commit=self._cache.forget) as session:
+        async with self._db.transaction(on_commit=self._forget) as session:
             current = await store.get_entry(session, entry_id)
             merged = {
                 "identity": changes.get("identity") or current.identity,
@@ -81,7 +85,7 @@ class AccessService:
             return await store.update_entry(session, entry_id, merged, self._clock())
 
     async def delete(self, entry_id: str) -> None:
-        async with self._db.transaction(on_commit=self._cache.forget) as session:
+        async with self._db.transaction(on_commit=self._forget) as session:
             await store.delete_entry(session, entry_id)
 
     async def can(
@@ -137,6 +141,18 @@ class AccessService:
         enough = tuple(p for p in PERMISSIONS if RANK[p] >= RANK[needed])
         async with self._db.transaction() as session:
             return await store.resources_of(session, identity, resource_type, enough)
+
+    async def governed(self, *resource_types: str) -> dict[Resource, dict[str, str]]:
+        """Every resource of these types that has entries: identity -> permission on each."""
+        return await self._kinds.get(resource_types, self._load_kinds)
+
+    def _forget(self) -> None:
+        self._cache.forget()
+        self._kinds.forget()
+
+    async def _load_kinds(self, resource_types: tuple[str, ...]) -> dict[Resource, dict[str, str]]:
+        async with self._db.transaction() as session:
+            return await store.entries_of_types(session, resource_types)
 
     async def _load(self, resource: Resource) -> dict[str, str]:
         async with self._db.transaction() as session:

@@ -175,8 +175,5 @@ def _validate(spec: KeySpec, now: datetime) -> None:
         raise errors.InvalidInputError("expiresAt is in the past", param="expiresAt")
     if spec.limits.rpm is not None and spec.limits.rpm < 1:
         raise errors.InvalidInputError("limits.rpm must be positive", param="limits.rpm")
-    if spec.limits.tpm is not None:  # refused rather than accepted and not enforced
-        raise errors.InvalidInputError(
-            "limits.tpm (tokens per minute) is not enforced yet; set limits.rpm",
-            param="limits.tpm",
-        )
+    if spec.limits.tpm is not None and spec.limits.tpm < 1:
+        raise errors.InvalidInputError("limits.tpm must be positive", param="limits.tpm")

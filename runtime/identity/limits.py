@@ -1,4 +1,4 @@
-"""RateLimiter: uses per subject in fixed one-minute windows, counted in the database.
+"""RateLimiter: uses per subject (requests, or tokens) in fixed one-minute windows, in the database.
 
 Every replica adds to the same row (`INSERT ... ON CONFLICT DO UPDATE ... RETURNING`), so a
 limit holds across replicas with no other service. How exact:
@@ -13,6 +13,9 @@ limit holds across replicas with no other service. How exact:
   `slack` (a tenth of the limit) each.
 - Fixed windows let a burst of up to twice the limit straddle a minute's boundary.
 - Once this process has seen a window full, it refuses without asking the database again.
+- Tokens are `take`n with amount 0 before a call (refused once the window holds the limit) and
+  `charge`d after it: calls already admitted when the window fills still add what they used,
+  so a minute can overshoot by what the calls in flight at that moment use.
 """
 
 from __future__ import annotations
@@ -42,12 +45,15 @@ class _Count:
     synced: float = 0.0  # monotonic time of the last exchange with the database
 
 
-def headers(quota: Quota) -> dict[str, str]:
-    """The `X-RateLimit-*` headers of a decision (and `Retry-After` when it refuses)."""
+def headers(quota: Quota, suffix: str = "") -> dict[str, str]:
+    """The `X-RateLimit-*` headers of a decision (and `Retry-After` when it refuses).
+
+    `suffix` names what is counted besides requests (`-tokens`: `x-ratelimit-limit-tokens`).
+    """
     found = {
-        "x-ratelimit-limit": str(quota.limit),
-        "x-ratelimit-remaining": str(quota.remaining),
-        "x-ratelimit-reset": str(quota.reset),
+        f"x-ratelimit-limit{suffix}": str(quota.limit),
+        f"x-ratelimit-remaining{suffix}": str(quota.remaining),
+        f"x-ratelimit-reset{suffix}": str(quota.reset),
     }
     if not quota.allowed:
         found["retry-after"] = str(quota.reset)
@@ -60,7 +66,7 @@ def slack(limit: int) -> int:
 
 
 class RateLimiter:
-    """Counts uses of a subject (`key:<id>`, `user:<id>`, `login:<address>`) per minute."""
+    """Counts uses of a subject (`key:<id>`, `tokens:key:<id>`, `login:<address>`) per minute."""
 
     def __init__(
         self,
@@ -76,15 +82,11 @@ class RateLimiter:
         self._window = -1
 
     async def take(self, subject: str, limit: int, amount: int = 1) -> Quota:
-        """Count `amount` uses now; whether they fit in `limit` for this minute."""
-        now = self._clock()
-        window = int(now // WINDOW)
-        reset = max(1, math.ceil((window + 1) * WINDOW - now))
-        if window != self._window:
-            await self._next_window(window)
-        count = self._counts.get(subject)
-        if count is None or count.window != window:
-            count = self._counts[subject] = _Count(window=window)
+        """Count `amount` uses now; allowed while the minute held less than `limit` before.
+
+        For a request (`amount` 1) that is: allowed when it fits within the limit.
+        """
+        count, reset = await self._count(subject)
         if count.known >= limit:  # seen full: refuse without asking again
             return Quota(limit=limit, remaining=0, reset=reset, allowed=False)
         estimate = count.known + count.pending + amount
@@ -93,8 +95,34 @@ class RateLimiter:
             return Quota(limit=limit, remaining=limit - estimate, reset=reset, allowed=True)
         used = await self._add(subject, count, amount)
         return Quota(
-            limit=limit, remaining=max(0, limit - used), reset=reset, allowed=used <= limit
+            limit=limit, remaining=max(0, limit - used), reset=reset, allowed=used - amount < limit
         )
+
+    async def charge(self, subject: str, limit: int, amount: int) -> None:
+        """Count `amount` uses that already happened (the tokens of a call): never refused.
+
+        Near the limit (or when this process last exchanged with the database a while ago) the
+        amount goes to the database at once, so the other replicas see it.
+        """
+        if amount <= 0:
+            return
+        count, _ = await self._count(subject)
+        count.pending += amount
+        near = count.known + count.pending > limit - slack(limit)
+        if near or self._monotonic() - count.synced >= FLUSH_EVERY:
+            await self._add(subject, count, 0)
+
+    async def _count(self, subject: str) -> tuple[_Count, int]:
+        """The subject's count in the current window, and seconds until that window ends."""
+        now = self._clock()
+        window = int(now // WINDOW)
+        reset = max(1, math.ceil((window + 1) * WINDOW - now))
+        if window != self._window:
+            await self._next_window(window)
+        count = self._counts.get(subject)
+        if count is None or count.window != window:
+            count = self._counts[subject] = _Count(window=window)
+        return count, reset
 
     async def run(self, stop: asyncio.Event) -> None:
         """Add what was counted in memory to the database every `FLUSH_EVERY` seconds."""

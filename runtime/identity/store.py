@@ -231,6 +231,22 @@ async def resources_of(
     return list(await session.scalars(stmt))
 
 
+async def entries_of_types(
+    session: AsyncSession, resource_types: tuple[str, ...]
+) -> dict[tuple[str, str], dict[str, str]]:
+    """(resource type, resource) -> identity -> permission, for every resource of these types."""
+    stmt = select(
+        AccessEntryRow.resource_type,
+        AccessEntryRow.resource,
+        AccessEntryRow.identity,
+        AccessEntryRow.permission,
+    ).where(AccessEntryRow.resource_type.in_(resource_types))
+    found: dict[tuple[str, str], dict[str, str]] = {}
+    for kind, resource, identity, permission in (await session.execute(stmt)).all():
+        found.setdefault((kind, resource), {})[identity] = permission
+    return found
+
+
 async def _entry_row(session: AsyncSession, entry_id: str) -> AccessEntryRow:
     row = await session.get(AccessEntryRow, entry_id)
     if row is None:

@@ -2,7 +2,8 @@
 
 Vector hits come from the process's derived index and keyword hits from the database's own
 full text search; every hit is checked against the database (it still exists, it is in the
-caller's scope) before it is returned, so a deleted file is gone from results at once.
+caller's scope, one it may view) before it is returned, so a deleted file is gone from results
+at once and a file the caller may not view never shows.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import errors
 from runtime.db import Database
+from runtime.knowledge.access import Visibility
 from runtime.knowledge.index import store
 from runtime.knowledge.index.keeper import IndexKeeper
 from runtime.knowledge.index.vectors import unit
 from runtime.knowledge.keywords import MAX_KEYWORD, words
 from runtime.knowledge.ports import Embedder
+from runtime.knowledge.store import everything_visible
 from runtime.knowledge.types import Node, Scope
 from runtime.observability import metrics
 
@@ -73,16 +76,20 @@ class Found(msgspec.Struct, frozen=True, kw_only=True):
 class SearchService:
     """Searches the chunks of indexed files."""
 
-    def __init__(self, db: Database, embedder: Embedder, keeper: IndexKeeper) -> None:
+    def __init__(
+        self, db: Database, embedder: Embedder, keeper: IndexKeeper, visibility: Visibility
+    ) -> None:
         self._db = db
         self._embedder = embedder
         self._keeper = keeper
+        self._visibility = visibility
 
     async def search(self, query: Query) -> Found:
-        """The best `topk` chunks for the query (timed in `runtime_search_duration_seconds`)."""
+        """The best `topk` chunks the caller may view (timed: `runtime_search_duration_seconds`)."""
         started = time.perf_counter()
         try:
-            return await self._search(query)
+            async with self._visibility.applied():
+                return await self._search(query)
         finally:
             seconds = time.perf_counter() - started
             metrics.child(metrics.search_duration, query.mode.value).observe(seconds)
@@ -98,7 +105,7 @@ class SearchService:
         fetch = min(max(query.topk * 2, 50), 2 * MAX_TOPK)
         tried: list[str] = []
         allowed = None
-        if query.scope != Scope():
+        if query.scope != Scope() or not everything_visible():
             async with self._db.read() as session:
                 allowed = await store.files_in_scope(session, query.scope)
         terms: list[str] = []
@@ -147,7 +154,7 @@ class SearchService:
         return hits
 
     async def keywords(self, after: str | None, limit: int) -> list[str]:
-        async with self._db.read() as session:
+        async with self._visibility.applied(), self._db.read() as session:
             return await store.list_keywords(session, after, limit)
 
 

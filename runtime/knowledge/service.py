@@ -1,4 +1,9 @@
-"""FileService: the file tree's use cases; storing content enqueues its index job atomically."""
+"""FileService: the file tree's use cases; storing content enqueues its index job atomically.
+
+A caller restricted by access entries (`knowledge.visibility`) lists, reads and downloads only
+what it may view; it needs `edit` to add to a folder, replace, move or rename (on the node and
+on the folder it moves to), and `manage` to delete.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from runtime import errors
 from runtime.db import Database
 from runtime.jobs import store as jobs
-from runtime.knowledge import store
+from runtime.knowledge import store, visibility
+from runtime.knowledge.access import Visibility
 from runtime.knowledge.content import check_content, guess_type
 from runtime.knowledge.index import store as chunks
 from runtime.knowledge.index.keeper import announce
@@ -33,9 +39,10 @@ PIECE = 512 * 1024  # bytes of content per stored piece
 class FileService:
     """Files and folders; `on_removed` hears of files whose chunks left the database."""
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the tree's settings and observers
         self,
         db: Database,
+        visibility: Visibility,
         *,
         upload_limit: int = 50 << 20,
         index_attempts: int = 5,
@@ -44,6 +51,7 @@ class FileService:
         on_stored: Callable[[], None] = lambda: None,
     ) -> None:
         self._db = db
+        self._visibility = visibility
         self.upload_limit = upload_limit
         self._attempts = index_attempts
         self._node = node
@@ -52,7 +60,7 @@ class FileService:
         self._clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     async def list(self, path: str | None) -> list[Entry]:
-        async with self._db.transaction() as session:
+        async with self._visibility.applied(), self._db.transaction() as session:
             nodes = await store.list_nodes(session, normalise_prefix(path))
             files = [n.id for n in nodes if n.kind is NodeKind.FILE]
             found = await jobs.jobs_of(session, INDEX_JOB, files)
@@ -76,16 +84,20 @@ class FileService:
             return await store.find_folder(session, prefix) is not None
 
     async def get(self, file_id: str) -> Entry:
-        async with self._db.transaction() as session:
-            return await self._entry(session, await store.get_node(session, file_id, NodeKind.FILE))
+        async with self._visibility.applied(), self._db.transaction() as session:
+            node = await _node(session, file_id, NodeKind.FILE, "view")
+            return await self._entry(session, node)
 
     async def create(self, upload: Upload) -> Entry:
         """Store a new file and queue its indexing, in one transaction."""
         check_content(upload)
         name = check_name(upload.name or upload.filename, param="name")
         now = self._clock()
-        async with self._db.transaction(on_commit=self._on_stored) as session:
-            parent = await self._folder_path(session, upload.parent_id)
+        async with (
+            self._visibility.applied(),
+            self._db.transaction(on_commit=self._on_stored) as session,
+        ):
+            parent = await self._folder_path(session, upload.parent_id, needed="edit")
             node = Node(
                 id=str(uuid.uuid4()),
                 kind=NodeKind.FILE,
@@ -116,8 +128,11 @@ class FileService:
             self._on_removed([file_id])
             self._on_stored()
 
-        async with self._db.transaction(on_commit=committed) as session:
-            node = await store.get_node(session, file_id, NodeKind.FILE)
+        async with (
+            self._visibility.applied(),
+            self._db.transaction(on_commit=committed) as session,
+        ):
+            node = await _node(session, file_id, NodeKind.FILE, "edit")
             await store.clear_content(session, file_id)
             await _write(session, file_id, upload)
             values = {
@@ -139,8 +154,8 @@ class FileService:
 
     async def download(self, file_id: str) -> tuple[Node, AsyncIterator[bytes]]:
         """The file and its content piece by piece, each piece read in its own transaction."""
-        async with self._db.transaction() as session:
-            node = await store.get_node(session, file_id, NodeKind.FILE)
+        async with self._visibility.applied(), self._db.transaction() as session:
+            node = await _node(session, file_id, NodeKind.FILE, "view")
         return node, self._pieces(node)
 
     async def _pieces(self, node: Node) -> AsyncIterator[bytes]:
@@ -155,8 +170,8 @@ class FileService:
 
     async def rename(self, node_id: str, name: str, kind: NodeKind) -> Entry:
         check_name(name)
-        async with self._db.transaction() as session:
-            node = await store.get_node(session, node_id, kind)
+        async with self._visibility.applied(), self._db.transaction() as session:
+            node = await _node(session, node_id, kind, "edit")
             parent = node.path.rsplit("/", 1)[0]
             path = child_path(parent, name)
             await store.relocate(session, node, node.parent_id, path, name, self._clock())
@@ -164,9 +179,9 @@ class FileService:
 
     async def move(self, node_id: str, parent_id: str | None, kind: NodeKind) -> Entry:
         """Put a node in another folder; a folder cannot go into itself or below itself."""
-        async with self._db.transaction() as session:
-            node = await store.get_node(session, node_id, kind)
-            parent = await self._folder_path(session, parent_id, param="newParentId")
+        async with self._visibility.applied(), self._db.transaction() as session:
+            node = await _node(session, node_id, kind, "edit")
+            parent = await self._folder_path(session, parent_id, param="newParentId", needed="edit")
             if kind is NodeKind.FOLDER and (
                 parent == node.path or parent.startswith(node.path + "/")
             ):
@@ -181,8 +196,11 @@ class FileService:
     async def delete(self, node_id: str, kind: NodeKind) -> None:
         """Delete a file, or a folder with all it holds; their chunks leave search at once."""
         removed: list[str] = []
-        async with self._db.transaction(on_commit=lambda: self._on_removed(removed)) as session:
-            node = await store.get_node(session, node_id, kind)
+        async with (
+            self._visibility.applied(),
+            self._db.transaction(on_commit=lambda: self._on_removed(removed)) as session,
+        ):
+            node = await _node(session, node_id, kind, "manage")
             if kind is NodeKind.FILE:
                 removed.append(node.id)
             else:
@@ -194,8 +212,8 @@ class FileService:
     async def create_folder(self, name: str, parent_id: str | None) -> Entry:
         check_name(name)
         now = self._clock()
-        async with self._db.transaction() as session:
-            parent = await self._folder_path(session, parent_id, param="parentId")
+        async with self._visibility.applied(), self._db.transaction() as session:
+            parent = await self._folder_path(session, parent_id, param="parentId", needed="edit")
             node = Node(
                 id=str(uuid.uuid4()),
                 kind=NodeKind.FOLDER,
@@ -216,12 +234,18 @@ class FileService:
             return Entry(node=node, indexing=None)
 
     async def _folder_path(
-        self, session: AsyncSession, folder_id: str | None, *, param: str = "parentId"
+        self,
+        session: AsyncSession,
+        folder_id: str | None,
+        *,
+        param: str = "parentId",
+        needed: str = "view",
     ) -> str:
+        """The path of the folder to put something in ("" for the root, open to anyone)."""
         if not folder_id:
             return ""
         try:
-            return (await store.get_node(session, folder_id, NodeKind.FOLDER)).path
+            return (await _node(session, folder_id, NodeKind.FOLDER, needed)).path
         except errors.NotFoundError:
             raise errors.NotFoundError(f"folder {folder_id} not found", param=param) from None
 
@@ -240,6 +264,13 @@ class FileService:
             return Entry(node=node, indexing=None)
         job = await jobs.find_job(session, INDEX_JOB, node.id)
         return Entry(node=node, indexing=indexing_of(node, job, self._clock()))
+
+
+async def _node(session: AsyncSession, node_id: str, kind: NodeKind, needed: str) -> Node:
+    """The node if the caller may act on it with `needed` (see `visibility.require`)."""
+    node = await store.get_node(session, node_id, kind)
+    visibility.require(node, needed)
+    return node
 
 
 async def _write(session: AsyncSession, file_id: str, upload: Upload) -> None:

@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import errors
 from runtime.db.errors import translate
 from runtime.db.tables.knowledge import BlobRow, NodeRow
+from runtime.knowledge import visibility
 from runtime.knowledge.names import MAX_PATH
 from runtime.knowledge.types import Node, NodeKind, Scope
 
@@ -25,18 +26,37 @@ def _under(prefix: str) -> Any:
     return NodeRow.path.startswith(prefix + "/", autoescape=True)
 
 
-def visible(prefix: str) -> Any:
-    """Condition on `NodeRow` for what a caller may see below `prefix`.
+def _at_or_under(path: str) -> Any:
+    return (NodeRow.path == path) | _under(path)
 
-    The one place a visibility filter (access entries on folders) plugs in: search,
-    listing and retrieval all select nodes through it.
+
+def viewable() -> Any:
+    """Condition on `NodeRow` for the nodes the current caller may view (`visibility.View`)."""
+    view = visibility.current()
+    if view is None:
+        return true()
+    hidden = []
+    for path, below in view.hidden():
+        inside = _at_or_under(path)
+        for governed in below:  # decided by its own entries
+            inside = inside & ~_at_or_under(governed)
+        hidden.append(inside)
+    return ~or_(*hidden) if hidden else true()
+
+
+def visible(prefix: str) -> Any:
+    """Condition on `NodeRow` for what the current caller may see below `prefix`.
+
+    The one place access entries on folders and files plug in: search, listing and retrieval
+    all select nodes through it.
     """
-    return _under(prefix) if prefix else NodeRow.path.is_not(None)
+    below = _under(prefix) if prefix else NodeRow.path.is_not(None)
+    return below if everything_visible() else below & viewable()
 
 
 def everything_visible() -> bool:
-    """True while `visible` filters nothing but the folder (no access filter plugged in)."""
-    return True
+    """True while `visible` filters nothing but the folder (no caller view is set)."""
+    return visibility.current() is None
 
 
 def scope_condition(scope: Scope) -> Any:
@@ -65,9 +85,19 @@ async def find_folder(session: AsyncSession, path: str) -> Node | None:
 async def list_nodes(session: AsyncSession, prefix: str) -> list[Node]:
     """The node at `prefix` (if a file) and every node below it, by path."""
     at = (NodeRow.path == prefix) & (NodeRow.kind == NodeKind.FILE.value)
-    where = or_(visible(prefix), at) if prefix else visible(prefix)
+    where = or_(_under(prefix), at) if prefix else NodeRow.path.is_not(None)
+    if not everything_visible():
+        where = where & viewable()
     rows = await session.scalars(select(NodeRow).where(where).order_by(NodeRow.path))
     return [_node(row) for row in rows]
+
+
+async def paths_of(session: AsyncSession, node_ids: list[str]) -> dict[str, tuple[str, str]]:
+    """Node id -> (kind, path) of those of `node_ids` that exist."""
+    rows = await session.execute(
+        select(NodeRow.id, NodeRow.kind, NodeRow.path).where(NodeRow.id.in_(node_ids))
+    )
+    return {row.id: (row.kind, row.path) for row in rows}
 
 
 async def files_under(session: AsyncSession, prefix: str) -> list[str]:

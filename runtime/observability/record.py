@@ -33,6 +33,7 @@ class RequestRecord:
         "started_at",
         "status",
         "steps",
+        "tokens_estimated",
         "tokens_in",
         "tokens_out",
         "trace_id",
@@ -55,6 +56,7 @@ class RequestRecord:
         self.first_token = 0.0  # seconds from the start to the first streamed item
         self.tokens_in = 0
         self.tokens_out = 0
+        self.tokens_estimated = 0  # prompt sizes estimated before the calls (tokens per minute)
         self.chain = ""
         self.steps: Any = None  # a chain run's captured steps, converted when stored
         self.skipped: list[tuple[str, str]] = []  # (backend, why it was not a candidate)
@@ -67,6 +69,14 @@ class RequestRecord:
         self.backend = backend
         self.model = model
         return opened
+
+    @property
+    def tokens(self) -> int:
+        """The tokens the request's calls used: as the backends reported, else as estimated.
+
+        (A request whose calls reported some usage is charged only what they reported.)
+        """
+        return self.tokens_in + self.tokens_out or self.tokens_estimated
 
     def first_item(self) -> None:
         if not self.first_token:

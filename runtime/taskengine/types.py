@@ -47,6 +47,14 @@ def domain_cause(exc: BaseException | None) -> errors.Error | None:
     return exc
 
 
+_ADOPTED = (
+    errors.ModelNotFoundError,
+    errors.UnavailableError,
+    errors.UpstreamError,
+    errors.LimitExceededError,
+)
+
+
 class ChainError(errors.Error):
     """The chain failed at run time; `state` holds the trace up to the failure."""
 
@@ -64,11 +72,11 @@ class ChainError(errors.Error):
         self.task_id = task_id
         self.state = state or []
         cause = domain_cause(cause)
-        # no backend, a failing backend, a limit: answered as the gateway answers them
-        if isinstance(
-            cause, errors.UnavailableError | errors.UpstreamError | errors.LimitExceededError
-        ):
+        # no such model (or one outside the caller's groups), no backend, a failing backend, a
+        # limit: answered as the gateway answers them, with the same status and code
+        if isinstance(cause, _ADOPTED):
             self.status, self.retryable, self.param = cause.status, cause.retryable, cause.param
+            self.code, self.kind = cause.code, cause.kind
 
 
 class StepLimitError(ChainError):

@@ -26,11 +26,12 @@ async def knowledge_server(
     embedder: bool = True,
     fake: FakeOllama | None = None,
     chat: bool = False,
+    headers: dict[str, str] | None = None,
     **overrides: Any,
 ) -> AsyncIterator[httpx.AsyncClient]:
     """Our server (lifespan on); with `embedder`, a fake embedding backend it routes to.
 
-    With `chat` the fake also serves the chat model `m` (group `g`).
+    With `chat` the fake also serves the chat model `m` (group `g`); the client sends `headers`.
     """
     fake = fake or FakeOllama(word_vectors=True)
     fake.add_model(EMBED, caps=["embedding"])
@@ -44,7 +45,7 @@ async def knowledge_server(
     async with (
         serve(fake) as served,
         serve(create_app(configured), lifespan=True) as ours,
-        httpx.AsyncClient(base_url=ours.url, timeout=10) as client,
+        httpx.AsyncClient(base_url=ours.url, timeout=10, headers=headers) as client,
     ):
         if chat:
             fake.add_model("m:latest", caps=["completion"])

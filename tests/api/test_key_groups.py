@@ -144,3 +144,12 @@ async def test_key_limited_to_an_unknown_group_reaches_nothing(limited: Limited)
         "/v1/chat/completions", json={"model": "a", "messages": HELLO}, headers=nowhere
     )
     assert chat.status_code == 404
+
+
+async def test_inline_chain_naming_a_model_outside_the_groups_is_model_not_found(
+    limited: Limited,
+) -> None:
+    body = {"input": {"messages": HELLO}, "inputType": "chat_history", "chain": CHAIN}
+    response = await limited.api.post("/tasks", json=body, headers=limited.inside)
+    assert response.status_code == 404, response.text
+    assert response.json()["error"]["code"] == "model_not_found"

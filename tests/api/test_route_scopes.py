@@ -14,7 +14,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from runtime.api.operations import OPERATIONS
-from runtime.api.scopes import OPEN, ROUTE_SCOPES, SIGNED_IN
+from runtime.api.scopes import MODEL_ROUTES, OPEN, ROUTE_SCOPES, SIGNED_IN
 from runtime.app import create_app
 from runtime.config import Settings
 from tests.api.keys_setup import ADMIN, TOKEN, make_key
@@ -42,6 +42,10 @@ def test_every_route_declares_its_scope(settings: Settings) -> None:
     assert routes - set(ROUTE_SCOPES) == set(), "routes without a declared scope"
     assert set(ROUTE_SCOPES) - routes == set(), "scopes declared for routes that do not exist"
     assert set(ROUTE_SCOPES.values()) <= {OPEN, SIGNED_IN, "admin", "manage", "use", "read"}
+
+
+def test_token_limited_routes_are_routes_that_need_use() -> None:
+    assert {ROUTE_SCOPES.get(route) for route in MODEL_ROUTES} == {"use"}
 
 
 def refused(body: dict[str, object], path: str, kind: str) -> bool:

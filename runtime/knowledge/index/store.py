@@ -142,8 +142,14 @@ async def keyword_search(
 
 
 async def list_keywords(session: AsyncSession, after: str | None, limit: int) -> list[str]:
-    """Distinct keywords in alphabetical order, strictly after `after`."""
+    """Distinct keywords (of chunks the caller may view) in alphabetical order, after `after`."""
     stmt = select(KeywordRow.keyword).distinct().order_by(KeywordRow.keyword).limit(limit)
     if after:
         stmt = stmt.where(KeywordRow.keyword > after)
+    if not everything_visible():
+        stmt = (
+            stmt.join(ChunkRow, ChunkRow.id == KeywordRow.chunk_id)
+            .join(NodeRow, NodeRow.id == ChunkRow.file_id)
+            .where(scope_condition(Scope()))
+        )
     return list(await session.scalars(stmt))
