@@ -171,7 +171,7 @@ class ChatGateway:
         for route in routes:
             backend = route.backend.id
             self._health.started(backend)
-            attempt = Attempt(route, failover=failure is not None)
+            attempt = Attempt(route, failover=failure is not None, usage=request.wants_usage)
             try:
                 with attempt:
                     chat = Chat(request=request, body=body, model=route.model)
@@ -179,12 +179,11 @@ class ChatGateway:
                     async with contextlib.aclosing(cast(Stream, opened)) as chunks:
                         with attempt.span():  # the request goes out on the first item
                             first = await anext(chunks, None)
-                        if first is not None:
-                            attempt.item(first)
+                        if first is not None and attempt.item(first):
                             yield first
                         async for chunk in chunks:
-                            attempt.item(chunk)
-                            yield chunk
+                            if attempt.item(chunk):
+                                yield chunk
             except errors.Error as exc:
                 if not attempt.sent and exc.retryable:
                     failure = self._failed(route, exc)

@@ -21,16 +21,17 @@ from runtime.observability import metrics, tracing
 from runtime.observability.record import current
 from runtime.routing import Route
 from runtime.wire.openai import Chunk, Completion, Usage
-from runtime.wire.sse import StreamItem
+from runtime.wire.sse import StreamItem, usage_only
 
 
 class Attempt:
     """One try of a request on one route."""
 
-    __slots__ = ("_backend", "_model", "_opened", "_span", "_started", "sent")
+    __slots__ = ("_backend", "_model", "_opened", "_shows_usage", "_span", "_started", "sent")
 
-    def __init__(self, route: Route, *, failover: bool) -> None:
+    def __init__(self, route: Route, *, failover: bool, usage: bool = True) -> None:
         self._backend = route.backend.name
+        self._shows_usage = usage  # the client asked for the usage chunk of a stream
         self._model = route.model
         record = current.get()
         self._opened = record.attempt(self._backend, self._model) if record is not None else None
@@ -53,11 +54,15 @@ class Attempt:
         """The attempt's span as the current one (for a whole answer awaited in one place)."""
         return tracing.current(self._span)
 
-    def item(self, chunk: StreamItem) -> None:
-        """A streamed item is about to go out: the first sets the time to first token."""
+    def item(self, chunk: StreamItem) -> bool:
+        """Count a streamed item; whether it goes out to the client.
+
+        The first sets the time to first token. Usage is counted from every item; the chunk
+        that only reports usage goes out only to a client that asked for it.
+        """
         if self.sent:
             usage(chunk)
-            return
+            return self._shows_usage or not (isinstance(chunk, Chunk) and usage_only(chunk))
         self.sent = True
         usage(chunk)  # a short answer's relayed bytes may hold it all, usage included
         record = current.get()
@@ -67,6 +72,7 @@ class Attempt:
         else:
             since = time.perf_counter() - self._started
         metrics.child(metrics.first_token, self._backend, self._model).observe(since)
+        return True
 
     def ended(self, exc: BaseException | None) -> None:
         if exc is None:

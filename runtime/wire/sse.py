@@ -63,11 +63,10 @@ def error_event(exc: BaseException) -> bytes:
 class ChunkMaker:
     """The chunks of one translated stream: they share an id, a creation time and the model."""
 
-    def __init__(self, model: str, *, include_usage: bool) -> None:
+    def __init__(self, model: str) -> None:
         self._id = ids.completion_id()
         self._created = int(time.time())
         self._model = model
-        self._include_usage = include_usage
         self._first = True
 
     def _chunk(self, choices: list[ChunkChoice], usage: Usage | None = None) -> Chunk:
@@ -90,11 +89,18 @@ class ChunkMaker:
         return self._chunk([ChunkChoice(index=0, delta=delta)])
 
     def finish(self, reason: str, usage: Usage) -> list[Chunk]:
-        """The closing chunks: the finish reason, then usage when the client asked for it."""
-        out = [self._chunk([ChunkChoice(index=0, delta=Delta(), finish_reason=reason)])]
-        if self._include_usage:
-            out.append(self._chunk([], usage))
-        return out
+        """The closing chunks: the finish reason, then the usage (`usage_only`).
+
+        The usage chunk is always made, so what the answer cost is known (token limits, metrics);
+        the gateway passes it on only to a client that asked (`stream_options.include_usage`).
+        """
+        finished = self._chunk([ChunkChoice(index=0, delta=Delta(), finish_reason=reason)])
+        return [finished, self._chunk([], usage)]
+
+
+def usage_only(chunk: Chunk) -> bool:
+    """Whether the chunk is the one that only reports usage (no choices)."""
+    return not chunk.choices and chunk.usage is not None
 
 
 class SSEReader:

@@ -149,6 +149,25 @@ async def test_streamed_answer_is_charged_its_reported_usage(openai_stack: Stack
     assert 100 - 2 * CALL < int(after.headers["x-ratelimit-remaining-tokens"]) < 100 - CALL
 
 
+@pytest.fixture
+async def ollama_stack(settings: Settings) -> AsyncIterator[Stack]:
+    async for found in stack_of(settings, "ollama"):
+        yield found
+
+
+async def test_a_stream_is_charged_what_a_translating_backend_counted_unasked(
+    ollama_stack: Stack,
+) -> None:
+    api, limited = ollama_stack.api, await key(ollama_stack.api, tpm=100)
+    await clear_of_a_minute_boundary()
+    unasked = await api.post("/v1/chat/completions", json=HELLO | {"stream": True}, headers=limited)
+    assert unasked.status_code == 200
+    assert '"usage":{' not in unasked.text  # the client did not ask for the usage chunk
+    assert unasked.text.rstrip().endswith("data: [DONE]")
+    after = await api.post("/v1/chat/completions", json=HELLO, headers=limited)
+    assert_tokens(after, 100, 100 - CALL)  # yet the stream was charged all it used
+
+
 async def test_embeddings_are_charged_what_the_backend_counted(openai_stack: Stack) -> None:
     api, limited = openai_stack.api, await key(openai_stack.api, tpm=100)
     await clear_of_a_minute_boundary()

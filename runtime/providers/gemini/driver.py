@@ -64,9 +64,7 @@ class GeminiDriver:
         return completion(decode(response.content), chat.request.model)
 
     async def stream_chat(self, chat: Chat) -> AsyncIterator[Chunk]:
-        translator = GeminiStreamTranslator(
-            chat.request.model, include_usage=chat.request.wants_usage
-        )
+        translator = GeminiStreamTranslator(chat.request.model)
         path = f"/v1beta/models/{chat.model}:streamGenerateContent?alt=sse"
         async with self._api.stream("POST", path, what="chat", raw=to_gemini(chat)) as response:
             async for line in response.aiter_lines():

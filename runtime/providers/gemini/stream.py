@@ -10,8 +10,8 @@ from runtime.wire.sse import ChunkMaker
 class GeminiStreamTranslator:
     """Turns each `data: {...}` line of a Gemini stream into OpenAI chunk events."""
 
-    def __init__(self, model: str, *, include_usage: bool) -> None:
-        self._maker = ChunkMaker(model, include_usage=include_usage)
+    def __init__(self, model: str) -> None:
+        self._maker = ChunkMaker(model)
         self._calls = 0
         self._last = Generated()
         self.finished = False

@@ -71,7 +71,7 @@ class OllamaDriver:
 
     async def stream_chat(self, chat: Chat) -> AsyncIterator[Chunk]:
         """OpenAI chunks as Ollama produces tokens; raises before the first one on failure."""
-        translator = StreamTranslator(chat.request.model, include_usage=chat.request.wants_usage)
+        translator = StreamTranslator(chat.request.model)
         async with self._api.stream(
             "POST", "/api/chat", what="chat", raw=to_ollama(chat, stream=True)
         ) as response:

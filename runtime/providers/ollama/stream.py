@@ -16,8 +16,8 @@ _decode = msgspec.json.Decoder(ow.ChatChunk).decode
 class StreamTranslator:
     """Holds what the chunks of one stream share (id, model, tool calls seen)."""
 
-    def __init__(self, model: str, *, include_usage: bool) -> None:
-        self._maker = ChunkMaker(model, include_usage=include_usage)
+    def __init__(self, model: str) -> None:
+        self._maker = ChunkMaker(model)
         self._calls = 0
 
     def line(self, raw: bytes) -> list[Chunk]:
