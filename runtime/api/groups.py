@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from litestar import Controller, Response, delete, get, post, put
+from litestar import Controller, Request, Response, delete, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 
 from runtime.affinity import Group, GroupService, GroupSpec
 from runtime.api.base import ApiStruct, LongName, literal, page_request
+from runtime.api.resources import visible
+from runtime.identity.acl import AccessService
 
 
 class GroupIn(ApiStruct):
@@ -63,11 +66,14 @@ class GroupController(Controller):
     @get()
     async def list_groups(
         self,
+        request: Request[Any, Any, Any],
         groups: NamedDependency[GroupService],
+        access: NamedDependency[AccessService],
         limit: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
     ) -> list[GroupOut]:
-        return groups_out(await groups.list_page(page_request(limit, cursor)))
+        found = await groups.list_page(page_request(limit, cursor))
+        return groups_out(await visible(access, request.user, "group", ((g.id, g) for g in found)))
 
     @get("/{group_id:str}")
     async def get_group(

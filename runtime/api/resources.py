@@ -24,6 +24,15 @@ RESOURCE_ROUTES: dict[str, tuple[str, str, str]] = {
     "DELETE /taskchains/{chain_id}": ("chain", "chain_id", "manage"),
     "POST /openai/{chain_id}/v1/chat/completions": ("chain", "chain_id", "view"),
     "GET /openai/{chain_id}/v1/models": ("chain", "chain_id", "view"),
+    "GET /groups/{group_id}": ("group", "group_id", "view"),
+    "PUT /groups/{group_id}": ("group", "group_id", "edit"),
+    "DELETE /groups/{group_id}": ("group", "group_id", "manage"),
+    "GET /backend-affinity/{group_id}/backends": ("group", "group_id", "view"),
+    "POST /backend-affinity/{group_id}/backends/{backend_id}": ("group", "group_id", "edit"),
+    "DELETE /backend-affinity/{group_id}/backends/{backend_id}": ("group", "group_id", "edit"),
+    "GET /model-affinity/{group_id}/models": ("group", "group_id", "view"),
+    "POST /model-affinity/{group_id}/models/{model_id}": ("group", "group_id", "edit"),
+    "DELETE /model-affinity/{group_id}/models/{model_id}": ("group", "group_id", "edit"),
 }
 
 

@@ -170,3 +170,35 @@ async def test_duplicate_entry_is_a_conflict(world: World) -> None:
     }
     response = await world.client.post("/access-control", json=entry, headers=ADMIN)
     assert response.status_code == 409
+
+
+async def test_a_group_with_entries_is_seen_and_changed_only_as_they_allow(world: World) -> None:
+    client = world.client
+    created = await client.post("/groups", json={"name": "alices-group"}, headers=ADMIN)
+    group_id = created.json()["id"]
+    entry = {
+        "identity": world.ids["alice"],
+        "resource": group_id,
+        "resourceType": "group",
+        "permission": "view",
+    }
+    assert (await client.post("/access-control", json=entry, headers=ADMIN)).status_code == 201
+    for route in (f"/groups/{group_id}", f"/model-affinity/{group_id}/models"):
+        assert (await client.get(route, headers=world.bob)).status_code == 404, route
+        assert (await client.get(route, headers=world.alice)).status_code == 200, route
+    renamed = {"name": "taken-over"}
+    assert (
+        await client.put(f"/groups/{group_id}", json=renamed, headers=world.bob)
+    ).status_code == 404
+    for response in (
+        await client.put(f"/groups/{group_id}", json=renamed, headers=world.alice),
+        await client.delete(f"/groups/{group_id}", headers=world.alice),
+        await client.post(f"/model-affinity/{group_id}/models/m", headers=world.alice),
+    ):
+        assert response.status_code == 403, response.text
+    names = {g["name"] for g in (await client.get("/groups", headers=world.bob)).json()}
+    assert "alices-group" not in names
+    names = {g["name"] for g in (await client.get("/groups", headers=world.alice)).json()}
+    assert "alices-group" in names
+    kept = (await client.get(f"/groups/{group_id}", headers=ADMIN)).json()
+    assert kept["name"] == "alices-group"
