@@ -103,17 +103,25 @@ class GroupLookupController(Controller):
 
     @get("/group-by-name/{name:str}")
     async def get_group_by_name(
-        self, name: FromPath[str], groups: NamedDependency[GroupService]
+        self,
+        request: Request[Any, Any, Any],
+        name: FromPath[str],
+        groups: NamedDependency[GroupService],
+        access: NamedDependency[AccessService],
     ) -> GroupOut:
-        return GroupOut.from_domain(await groups.get_by_name(name))
+        group = await groups.get_by_name(name)
+        await access.require(request.user, "group", group.id, "view")
+        return GroupOut.from_domain(group)
 
     @get("/group-by-purpose/{purpose:str}")
     async def list_groups_by_purpose(
         self,
+        request: Request[Any, Any, Any],
         purpose: FromPath[str],
         groups: NamedDependency[GroupService],
+        access: NamedDependency[AccessService],
         limit: FromQuery[str | None] = None,
         cursor: FromQuery[str | None] = None,
     ) -> list[GroupOut]:
-        page = page_request(limit, cursor)
-        return groups_out(await groups.list_page(page, purpose=purpose))
+        found = await groups.list_page(page_request(limit, cursor), purpose=purpose)
+        return groups_out(await visible(access, request.user, "group", ((g.id, g) for g in found)))

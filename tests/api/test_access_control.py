@@ -174,7 +174,9 @@ async def test_duplicate_entry_is_a_conflict(world: World) -> None:
 
 async def test_a_group_with_entries_is_seen_and_changed_only_as_they_allow(world: World) -> None:
     client = world.client
-    created = await client.post("/groups", json={"name": "alices-group"}, headers=ADMIN)
+    created = await client.post(
+        "/groups", json={"name": "alices-group", "purposeType": "p"}, headers=ADMIN
+    )
     group_id = created.json()["id"]
     entry = {
         "identity": world.ids["alice"],
@@ -202,3 +204,8 @@ async def test_a_group_with_entries_is_seen_and_changed_only_as_they_allow(world
     assert "alices-group" in names
     kept = (await client.get(f"/groups/{group_id}", headers=ADMIN)).json()
     assert kept["name"] == "alices-group"
+    assert (await client.get("/group-by-name/alices-group", headers=world.bob)).status_code == 404
+    assert (await client.get("/group-by-name/alices-group", headers=world.alice)).is_success
+    for who, shown in ((world.bob, False), (world.alice, True)):
+        found = (await client.get("/group-by-purpose/p", headers=who)).json()
+        assert ("alices-group" in {g["name"] for g in found}) is shown
