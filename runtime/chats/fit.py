@@ -12,6 +12,7 @@ from runtime import errors
 from runtime.chats.types import Role
 from runtime.wire.tokens import estimate_text
 
+_SYSTEM, _USER = Role.SYSTEM.value, Role.USER.value
 PER_MESSAGE = 4  # role and separators a chat template adds around each message
 ANSWER_SHARE = 4  # 1/4 of the window is left for the answer
 
@@ -31,9 +32,11 @@ Shown = tuple[str, str]  # (role, content) of a stored message
 def fit(messages: list[Shown], question: str, tokens: int) -> list[Shown]:
     """The instructions and the latest turns that fit in `tokens` with `question`.
 
+    One pass from the newest message back: a turn is complete at its question (or at the
+    first message, when the chat starts with an answer), and is kept whole or not at all.
     Raises InvalidInputError when the instructions and the question alone do not fit.
     """
-    instructions = [m for m in messages if m[0] == Role.SYSTEM]
+    instructions = [m for m in messages if m[0] == _SYSTEM]
     used = sum(cost(content) for _, content in instructions) + cost(question)
     if used > tokens:
         raise errors.InvalidInputError(
@@ -41,24 +44,15 @@ def fit(messages: list[Shown], question: str, tokens: int) -> list[Shown]:
             f"{tokens} the model's context window leaves for a prompt",
             param="message",
         )
-    kept: list[list[Shown]] = []
-    for turn in reversed(_turns(messages)):
-        size = sum(cost(content) for _, content in turn)
-        if used + size > tokens:
-            break
-        used += size
-        kept.append(turn)
-    return instructions + [m for turn in reversed(kept) for m in turn]
-
-
-def _turns(messages: list[Shown]) -> list[list[Shown]]:
-    """Questions with the answers that follow them (instructions left out)."""
-    turns: list[list[Shown]] = []
-    for message in messages:
-        if message[0] == Role.SYSTEM:
+    first = next((at for at, m in enumerate(messages) if m[0] != _SYSTEM), len(messages))
+    start, pending = len(messages), 0
+    for at in range(len(messages) - 1, first - 1, -1):
+        role, content = messages[at]
+        if role == _SYSTEM:
             continue
-        if message[0] == Role.USER or not turns:
-            turns.append([message])
-        else:
-            turns[-1].append(message)
-    return turns
+        pending += estimate_text(content) + PER_MESSAGE
+        if role == _USER or at == first:  # a whole turn: kept if it fits, else nothing older
+            if used + pending > tokens:
+                break
+            used, pending, start = used + pending, 0, at
+    return instructions + [m for m in messages[start:] if m[0] != _SYSTEM]
