@@ -57,14 +57,19 @@ async def serve(app: Any, *, lifespan: bool = False) -> AsyncIterator[Served]:
         sock.close()
 
 
-async def read_body(receive: Any) -> Any:
-    """The request body decoded as JSON (None when empty)."""
+async def read_raw(receive: Any) -> bytes:
+    """The whole request body."""
     body = b""
     while True:
         message = await receive()
         body += message.get("body", b"")
         if not message.get("more_body"):
-            break
+            return body
+
+
+async def read_body(receive: Any) -> Any:
+    """The request body decoded as JSON (None when empty)."""
+    body = await read_raw(receive)
     return json.loads(body) if body else None
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from tests.fakes.loopback import send_json
+from tests.fakes.loopback import read_raw, send_json
 
 TOKEN = "123456:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"  # the shape of a real bot token
 
@@ -115,12 +115,7 @@ async def _parameters(scope: Any, receive: Any) -> dict[str, Any]:
 
     Form values are JSON where they parse as JSON (numbers, objects), else strings.
     """
-    body = b""
-    while True:
-        message = await receive()
-        body += message.get("body", b"")
-        if not message.get("more_body"):
-            break
+    body = await read_raw(receive)
     if not body:
         return {}
     content_type = dict(scope["headers"]).get(b"content-type", b"")
