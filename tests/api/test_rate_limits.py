@@ -5,6 +5,7 @@ count shared by two server processes on one database.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -108,9 +109,10 @@ async def test_signed_in_users_are_limited_by_the_user_setting(settings: Setting
         assert_refused(await client.get("/backends", headers=user))
 
 
-@pytest.fixture
-def processes(db_url: str, tmp_path: Path) -> Iterator[list[Server]]:
-    started = [Server(db_url, tmp_path, TOKEN=TOKEN) for _ in range(2)]
+@contextlib.contextmanager
+def two_processes(db_url: str, tmp_path: Path, **env: str) -> Iterator[list[Server]]:
+    """Two `runtime-api serve` processes on one database, guarded by TOKEN, ready."""
+    started = [Server(db_url, tmp_path, TOKEN=TOKEN, **env) for _ in range(2)]
     try:
         for server in started:
             server.wait_ready()
@@ -119,6 +121,12 @@ def processes(db_url: str, tmp_path: Path) -> Iterator[list[Server]]:
         for server in started:
             if server.process.poll() is None:
                 server.terminate()
+
+
+@pytest.fixture
+def processes(db_url: str, tmp_path: Path) -> Iterator[list[Server]]:
+    with two_processes(db_url, tmp_path) as started:
+        yield started
 
 
 async def test_a_limit_holds_across_two_server_processes(processes: list[Server]) -> None:

@@ -16,7 +16,7 @@ from runtime.app import create_app
 from runtime.config import Settings
 from tests.api.gateway_setup import backend, declare_model, group, one_backend, routable
 from tests.api.keys_setup import ADMIN, TOKEN, make_key
-from tests.api.test_rate_limits import clear_of_a_minute_boundary
+from tests.api.test_rate_limits import clear_of_a_minute_boundary, two_processes
 from tests.fakes.loopback import serve
 from tests.fakes.ollama_fake import FakeOllama
 from tests.fakes.openai_fake import FakeOpenAI
@@ -220,17 +220,8 @@ async def test_signed_in_users_are_limited_by_the_user_tokens_setting(settings: 
 
 @pytest.fixture
 def replicas(db_url: str, tmp_path: Path) -> Iterator[list[Server]]:
-    started = [
-        Server(db_url, tmp_path, TOKEN=TOKEN, RUNTIME_RECONCILE_INTERVAL="0.2") for _ in range(2)
-    ]
-    try:
-        for server in started:
-            server.wait_ready()
+    with two_processes(db_url, tmp_path, RUNTIME_RECONCILE_INTERVAL="0.2") as started:
         yield started
-    finally:
-        for server in started:
-            if server.process.poll() is None:
-                server.terminate()
 
 
 async def test_tokens_limit_holds_across_two_server_processes(replicas: list[Server]) -> None:
