@@ -57,18 +57,21 @@ async def limited(limiter: RateLimiter, who: Principal, tpm: int | None, send: S
     """
     subject = f"{who.kind}:{who.id}"
     found: dict[str, str] = {}
+    # tokens first: a request refused for tokens does not use up one of the minute's requests
+    if tpm is not None:
+        quota = await limiter.take(f"tokens:{subject}", tpm, 0)
+        found |= headers(quota, "-tokens")
+        if not quota.allowed:
+            if who.limits.rpm is not None:  # the requests window as it is, none taken
+                found |= headers(await limiter.take(subject, who.limits.rpm, 0))
+            raise errors.RateLimitedError(
+                f"rate limit reached: {tpm} tokens per minute", headers=found
+            )
     if who.limits.rpm is not None:
         quota = await limiter.take(subject, who.limits.rpm)
         found |= headers(quota)
         if not quota.allowed:
             raise errors.RateLimitedError(
                 f"rate limit reached: {who.limits.rpm} requests per minute", headers=found
-            )
-    if tpm is not None:
-        quota = await limiter.take(f"tokens:{subject}", tpm, 0)
-        found |= headers(quota, "-tokens")
-        if not quota.allowed:
-            raise errors.RateLimitedError(
-                f"rate limit reached: {tpm} tokens per minute", headers=found
             )
     return Metered(limiter, send, found, tpm, subject)

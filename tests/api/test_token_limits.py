@@ -177,7 +177,7 @@ async def test_embeddings_are_charged_what_the_backend_counted(openai_stack: Sta
     assert_tokens(after, 100, 100 - 5)  # the fake counts words
 
 
-async def test_requests_and_tokens_limits_answer_both_headers(stack: Stack) -> None:
+async def test_both_limits_send_headers_and_a_token_refusal_takes_no_request(stack: Stack) -> None:
     limited = await key(stack.api, rpm=50, tpm=CALL)
     await clear_of_a_minute_boundary()
     first = await stack.api.post("/v1/chat/completions", json=HELLO, headers=limited)
@@ -187,9 +187,10 @@ async def test_requests_and_tokens_limits_answer_both_headers(stack: Stack) -> N
     assert_tokens(first, CALL, CALL)
     refused = await stack.api.post("/v1/chat/completions", json=HELLO, headers=limited)
     assert_refused(refused, CALL)
-    assert refused.headers["x-ratelimit-remaining"] == "48"
+    assert refused.headers["x-ratelimit-remaining"] == "49"  # refused for tokens: not counted
     listed = await stack.api.get("/v1/models", headers=limited)  # not a model call: no tokens
     assert listed.status_code == 200
+    assert listed.headers["x-ratelimit-remaining"] == "48"
     assert "x-ratelimit-limit-tokens" not in listed.headers
 
 
