@@ -16,7 +16,15 @@ from runtime.db.migrate import alembic_config
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "runtime"
 HARD_LIMIT = 500
-TABLE_MODULE_ALLOWED = ("store.py", "seed.py", "events.py", "raw.py", "mappings.py", "jobs.py")
+TABLE_MODULE_ALLOWED = (
+    "store.py",
+    "seed.py",
+    "events.py",
+    "raw.py",
+    "mappings.py",
+    "jobs.py",
+    "writes.py",
+)
 
 
 def modules() -> list[Path]:

@@ -26,6 +26,11 @@ class Histories:
         self._entries.move_to_end(chat_id)
         return entry[1]
 
+    def version(self, chat_id: str) -> int | None:
+        """The version of the chat's history held here, if any."""
+        entry = self._entries.get(chat_id)
+        return None if entry is None else entry[0]
+
     def put(self, chat_id: str, version: int, messages: list[Shown]) -> None:
         self._entries[chat_id] = (version, messages)
         self._entries.move_to_end(chat_id)

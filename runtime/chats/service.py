@@ -14,10 +14,12 @@ import functools
 import uuid
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import Connection
+
 from runtime import errors
 from runtime.cache import TtlCache
 from runtime.chainstore import ChainService
-from runtime.chats import fit, store
+from runtime.chats import fit, store, writes
 from runtime.chats.recent import Histories, Owners
 from runtime.chats.turn import Clock, Turn
 from runtime.chats.types import Chat, Feedback, History, Message, Rating, Role
@@ -130,19 +132,22 @@ class ChatService:
             raise errors.InvalidInputError("instruction is empty", param="instruction")
         await self._authorize(who, chat_id, "edit")
         now = self._clock()
-        async with self._db.transaction() as session:
-            await store.get_chat(session, chat_id)
+
+        def add(conn: Connection) -> Message:
+            if writes.touch_chat(conn, chat_id, now) < 0:
+                raise errors.NotFoundError(f"chat {chat_id!r} not found")
             message = Message(
                 id=str(uuid.uuid4()),
                 chat_id=chat_id,
-                seq=await store.next_seq(session, chat_id),
+                seq=writes.next_seq(conn, chat_id),
                 role=Role.SYSTEM,
                 content=text,
                 created_at=now,
             )
-            await store.add_messages(session, [message])
-            await store.touch_chat(session, chat_id, now)
-        return message
+            writes.add_messages(conn, [message])
+            return message
+
+        return await self._db.write(add)
 
     async def rate(
         self, who: Principal, chat_id: str, message_id: str, rating: Rating, comment: str
@@ -163,24 +168,33 @@ class ChatService:
             raise errors.InvalidInputError("message is empty", param="message")
         await self._authorize(who, chat_id, "edit")
         now = self._clock()
-        async with self._db.transaction() as session:
-            claimed = await store.claim_turn(session, chat_id, self._owner, now, now + self._lease)
-            if claimed is None:
-                raise errors.ConflictError(
-                    f"chat {chat_id!r} is answering another message; send this one when "
-                    "that answer is done"
-                )
-            chat, version = claimed
+        known = self._histories.version(chat_id)
+        claimed = await self._db.write(
+            functools.partial(
+                writes.claim_turn, chat_id=chat_id, owner=self._owner, now=now,
+                until=now + self._lease, known=known,
+            )
+        )  # fmt: skip
+        if claimed is None:
+            raise errors.ConflictError(
+                f"chat {chat_id!r} is answering another message; send this one when "
+                "that answer is done"
+            )
+        chat, version, stored = claimed
+        if stored is None:
             stored = self._histories.get(chat_id, version)
-            if stored is None:
-                stored = await store.list_shown(session, chat_id)
-                self._histories.put(chat_id, version, stored)
+        if stored is None:  # forgotten while the claim ran: read it again
+            stored = await self._db.write(functools.partial(writes.shown, chat_id=chat_id))
+        self._histories.put(chat_id, version, stored)
         pairs = [(role, content) for _, role, content in stored]
         try:  # outside the transaction: the window may be read in a transaction of its own
             shown = fit.fit(pairs, text, fit.budget(await self._context_length(chat.model)))
         except BaseException:  # refused (or the client left): the turn never started
-            async with self._db.transaction() as session:
-                await store.touch_chat(session, chat_id, chat.updated_at, release=self._owner)
+            await self._db.write(
+                functools.partial(
+                    writes.touch_chat, chat_id=chat_id, now=chat.updated_at, release=self._owner
+                )
+            )
             raise
         messages = [OpenAIMessage(role=role, content=content) for role, content in shown]
         messages.append(OpenAIMessage(role=Role.USER.value, content=text))

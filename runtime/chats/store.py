@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any, cast
 
 import msgspec
-from sqlalchemy import Table, bindparam, case, delete, func, insert, or_, select, update
+from sqlalchemy import Table, delete, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.chats.types import (
@@ -27,8 +26,7 @@ from runtime.taskengine.ports import Source
 
 _CHATS = cast(Table, ChatRow.__table__)
 _MESSAGES = cast(Table, ChatMessageRow.__table__)
-_INSERT = insert(_MESSAGES)
-_CHAT_COLUMNS = [
+CHAT_COLUMNS = [
     _CHATS.c.id,
     _CHATS.c.subject,
     _CHATS.c.model,
@@ -40,7 +38,7 @@ _CHAT_COLUMNS = [
 ]
 
 
-def _chat(row: Any) -> Chat:
+def chat_of(row: Any) -> Chat:
     return Chat(
         id=row.id,
         subject=row.subject,
@@ -106,7 +104,7 @@ async def get_chat(session: AsyncSession, chat_id: str) -> Chat:
     row = await session.get(ChatRow, chat_id)
     if row is None:
         raise NotFoundError(f"chat {chat_id!r} not found")
-    return _chat(row)
+    return chat_of(row)
 
 
 async def find_owner(session: AsyncSession, chat_id: str) -> str | None:
@@ -124,7 +122,7 @@ async def list_chats(
         mine = ChatRow.owner == owner
         stmt = stmt.where(or_(mine, ChatRow.id.in_(also)) if also else mine)
     stmt = paged(stmt, ChatRow.created_at, ChatRow.id, page)
-    return [_chat(row) for row in await session.scalars(stmt)]
+    return [chat_of(row) for row in await session.scalars(stmt)]
 
 
 async def delete_chat(session: AsyncSession, chat_id: str) -> None:
@@ -168,123 +166,6 @@ async def list_failures(session: AsyncSession, chat_id: str, limit: int) -> list
         .limit(limit)
     )
     return [_failure(row) for row in await session.scalars(stmt)]
-
-
-async def next_seq(session: AsyncSession, chat_id: str) -> int:
-    """The position after the chat's last message."""
-    stmt = select(func.max(ChatMessageRow.seq)).where(ChatMessageRow.chat_id == chat_id)
-    last = await session.scalar(stmt)
-    return 0 if last is None else int(last) + 1
-
-
-async def add_messages(session: AsyncSession, messages: list[Message]) -> None:
-    """Append messages (one INSERT for all of them)."""
-    rows = [
-        {
-            "id": message.id,
-            "chat_id": message.chat_id,
-            "seq": message.seq,
-            "role": message.role.value,
-            "content": message.content,
-            "status": message.status.value,
-            "sources": msgspec.to_builtins(message.sources),
-            "prompt_tokens": message.usage.prompt_tokens,
-            "completion_tokens": message.usage.completion_tokens,
-            "created_at": message.created_at,
-        }
-        for message in messages
-    ]
-    await session.execute(_INSERT, rows)
-
-
-_MINE = _CHATS.c.turn_owner == bindparam("p_owner")
-_TOUCH = (
-    update(_CHATS)
-    .where(_CHATS.c.id == bindparam("p_id"))
-    .values(updated_at=bindparam("p_now"), version=_CHATS.c.version + 1)
-    .returning(_CHATS.c.version)
-)
-_FINISH = _TOUCH.values(  # only our own lease: one that ran out may be another turn's now
-    turn_owner=case((_MINE, None), else_=_CHATS.c.turn_owner),
-    turn_until=case((_MINE, None), else_=_CHATS.c.turn_until),
-)
-
-
-async def touch_chat(
-    session: AsyncSession, chat_id: str, now: datetime, *, release: str | None = None
-) -> int:
-    """Count a write to the chat at `now`; its new version, -1 if it is gone.
-
-    With `release`, also give back the turn lease that owner holds.
-    """
-    if release is None:
-        found = await session.scalar(_TOUCH, {"p_id": chat_id, "p_now": now})
-    else:
-        params = {"p_id": chat_id, "p_now": now, "p_owner": release}
-        found = await session.scalar(_FINISH, params)
-    return -1 if found is None else int(found)
-
-
-async def add_failure(session: AsyncSession, failure: Failure) -> None:
-    session.add(
-        ChatFailureRow(
-            id=failure.id,
-            chat_id=failure.chat_id,
-            message=failure.message,
-            error=failure.error,
-            status=failure.status,
-            created_at=failure.created_at,
-        )
-    )
-    await session.flush()
-
-
-_CLAIM = (
-    update(_CHATS)
-    .where(
-        _CHATS.c.id == bindparam("p_id"),
-        or_(_CHATS.c.turn_owner.is_(None), _CHATS.c.turn_until < bindparam("p_now")),
-    )
-    .values(turn_owner=bindparam("p_owner"), turn_until=bindparam("p_until"))
-    .returning(*_CHAT_COLUMNS, _CHATS.c.version)
-)
-_SHOWN = (
-    select(_MESSAGES.c.seq, _MESSAGES.c.role, _MESSAGES.c.content)
-    .where(_MESSAGES.c.chat_id == bindparam("p_id"))
-    .order_by(_MESSAGES.c.seq)
-)
-
-
-async def claim_turn(
-    session: AsyncSession, chat_id: str, owner: str, now: datetime, until: datetime
-) -> tuple[Chat, int] | None:
-    """Take the chat's turn lease: the chat and its version, or None if another turn holds it.
-
-    One conditional UPDATE on both databases: on PostgreSQL a concurrent claim waits on the
-    row lock, then re-checks the condition and finds the lease taken. Raises NotFoundError
-    when there is no such chat.
-    """
-    params = {"p_id": chat_id, "p_now": now, "p_owner": owner, "p_until": until}
-    row = (await session.execute(_CLAIM, params)).first()
-    if row is None:
-        await get_chat(session, chat_id)  # missing (404) rather than busy (409)
-        return None
-    return _chat(row), int(row.version)
-
-
-async def list_shown(session: AsyncSession, chat_id: str) -> list[tuple[int, str, str]]:
-    """(seq, role, content) of every message, in order: what a turn may show the model."""
-    rows = await session.execute(_SHOWN, {"p_id": chat_id})
-    return [(seq, role, content) for seq, role, content in rows]
-
-
-async def release_turn(session: AsyncSession, chat_id: str, owner: str) -> None:
-    stmt = (
-        update(ChatRow)
-        .where(ChatRow.id == chat_id, ChatRow.turn_owner == owner)
-        .values(turn_owner=None, turn_until=None)
-    )
-    await session.execute(stmt)
 
 
 async def rate_message(

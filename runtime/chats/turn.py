@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -20,7 +21,7 @@ from typing import NamedTuple
 import msgspec
 
 from runtime import errors
-from runtime.chats import store
+from runtime.chats import writes
 from runtime.chats.recent import Shown
 from runtime.chats.types import Chat, Failure, Message, Role, Status, Usage
 from runtime.db import Database
@@ -120,9 +121,11 @@ class Turn:
             created_at=now,
         )
         try:
-            async with self._db.transaction() as session:
-                await store.add_messages(session, [question, answer])
-                after = await store.touch_chat(session, self.chat.id, now, release=self._owner)
+            after = await self._db.write(
+                functools.partial(
+                    writes.store_turn, messages=[question, answer], now=now, owner=self._owner
+                )
+            )
         except errors.ConflictError:  # the chat's row is gone: nothing refers to it any more
             raise errors.NotFoundError(
                 f"chat {self.chat.id!r} was deleted while it was answering"
@@ -141,9 +144,9 @@ class Turn:
             created_at=self._clock(),
         )
         with contextlib.suppress(errors.ConflictError):  # unless the chat was deleted meanwhile
-            async with self._db.transaction() as session:
-                await store.add_failure(session, failure)
-                await store.release_turn(session, self.chat.id, self._owner)
+            await self._db.write(
+                functools.partial(writes.fail_turn, failure=failure, owner=self._owner)
+            )
 
 
 def _answer(response: OpenAIChatResponse) -> tuple[str, Usage]:

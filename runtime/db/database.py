@@ -9,7 +9,7 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import (
@@ -20,6 +20,9 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from runtime.db.errors import translate
+from runtime.db.writer import SqliteWriter, Unit
+
+T = TypeVar("T")
 
 
 class Database:
@@ -48,6 +51,7 @@ class Database:
         # connection that finds it taken sleeps in coarse steps (1-100 ms) in SQLite's busy
         # handler. Queueing our own transactions on an asyncio lock hands it over at once.
         self._writer = asyncio.Lock() if self.is_sqlite else None
+        self._thread = SqliteWriter(url, _sqlite_pragmas, _sqlite_begin) if self.is_sqlite else None
 
     @asynccontextmanager
     async def transaction(
@@ -72,6 +76,40 @@ class Database:
         if on_commit is not None:
             on_commit()
 
+    async def write(self, unit: Unit[T]) -> T:
+        """Run `unit` (a plain function of a Core connection) as one transaction; its result.
+
+        For short hot writes: on SQLite the whole unit runs in one step on the writer thread
+        (`runtime.db.writer`), on PostgreSQL through `run_sync` on a pooled connection. Errors
+        come out as `runtime.errors` types. Once started, a unit runs to its end even if the
+        caller is cancelled. Not inside `transaction()` (that holds the SQLite write lock).
+        """
+        if self._thread is None or self._writer is None:
+            with translate():
+                return await asyncio.shield(self._run_pooled(unit))
+        if _holding.get():
+            raise RuntimeError("Database.write inside a transaction would wait for itself")
+        await self._writer.acquire()
+        try:
+            future = self._thread.submit(unit)
+        except BaseException:
+            self._writer.release()
+            raise
+        writer = self._writer
+
+        def done(finished: asyncio.Future[T]) -> None:  # also when the caller left
+            writer.release()
+            if not finished.cancelled():
+                finished.exception()  # retrieved: no "never retrieved" warning if nobody waits
+
+        future.add_done_callback(done)
+        with translate():
+            return await asyncio.shield(future)
+
+    async def _run_pooled(self, unit: Unit[T]) -> T:
+        async with self.engine.begin() as connection:
+            return await connection.run_sync(unit)
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A session for reads only; on SQLite it does not wait for the write lock.
@@ -94,6 +132,8 @@ class Database:
                 yield session
 
     async def dispose(self) -> None:
+        if self._thread is not None:
+            await self._thread.close()
         await self.engine.dispose()
         if self._read_engine is not None:
             await self._read_engine.dispose()

@@ -1,0 +1,99 @@
+"""Database.write on the real database: a unit commits whole or not at all, and keeps order."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import Connection, insert, select
+
+from runtime import errors
+from runtime.db import Database
+from runtime.db.tables.functions import FunctionRow
+
+NOW = datetime(2026, 1, 1, tzinfo=UTC)
+TABLE = FunctionRow.__table__
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    database = Database(db_url)
+    yield database
+    await database.dispose()
+
+
+def add(*names: str):  # type: ignore[no-untyped-def]
+    def unit(connection: Connection) -> int:
+        for name in names:
+            connection.execute(
+                insert(TABLE).values(
+                    name=name,
+                    description="",
+                    script_type="goja",
+                    script="1",
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
+        return len(names)
+
+    return unit
+
+
+async def names(db: Database) -> list[str]:
+    async with db.read() as session:
+        return sorted(await session.scalars(select(FunctionRow.name)))
+
+
+async def test_a_unit_commits_and_returns_its_result(db: Database) -> None:
+    assert await db.write(add("a", "b")) == 2
+    assert await names(db) == ["a", "b"]
+
+
+async def test_a_failing_unit_stores_nothing_and_raises_a_runtime_error(db: Database) -> None:
+    await db.write(add("a"))
+    with pytest.raises(errors.ConflictError):
+        await db.write(add("b", "a"))  # "b" goes in first, then the duplicate fails the unit
+    assert await names(db) == ["a"]
+
+
+async def test_units_and_transactions_interleave_without_losing_writes(db: Database) -> None:
+    async def through_session(name: str) -> None:
+        async with db.transaction() as session:
+            await asyncio.sleep(0)
+            session.add(
+                FunctionRow(
+                    name=name,
+                    description="",
+                    script_type="goja",
+                    script="1",
+                    created_at=NOW,
+                    updated_at=NOW,
+                )
+            )
+
+    work = [db.write(add(f"u{i}")) for i in range(20)]
+    work += [through_session(f"s{i}") for i in range(20)]
+    await asyncio.gather(*work)
+    assert len(await names(db)) == 40
+
+
+async def test_a_cancelled_caller_still_gets_its_unit_committed(db: Database) -> None:
+    task = asyncio.create_task(db.write(add("kept")))
+    await asyncio.sleep(0)  # the unit is handed over
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await db.write(add("after"))  # units run in order: "kept" is done before this one
+    assert await names(db) == ["after", "kept"]
+
+
+async def test_a_unit_inside_a_transaction_is_refused_on_sqlite(db: Database) -> None:
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL has no single writer to wait for")
+    async with db.transaction():
+        with pytest.raises(RuntimeError):
+            await db.write(add("x"))
+    assert await names(db) == []
