@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections import deque
@@ -115,10 +116,11 @@ class Activity:
             if not taken and not ops:
                 return
             try:
-                async with self._db.transaction() as session:
-                    await store.add_requests(session, [self._request_row(r) for r in taken])
-                    await store.add_operations(session, [self._operation_row(o) for o in ops])
-                self._written += len(taken) + len(ops)
+                requests = [self._request_row(r) for r in taken]
+                operations = [self._operation_row(o) for o in ops]
+                self._written += await self._db.write(
+                    functools.partial(store.add, requests=requests, operations=operations)
+                )
             except errors.Error:
                 self._unsaved.extendleft(reversed(taken[-self._keep :]))
                 self.operations.unsaved.extendleft(reversed(ops))
@@ -127,8 +129,9 @@ class Activity:
     async def prune(self) -> int:
         self._pruned, self._written = self._clock(), 0
         older_than = datetime.now(UTC) - timedelta(seconds=self._retention)
-        async with self._db.transaction() as session:
-            return await store.prune(session, older_than=older_than, keep=self._rows)
+        return await self._db.write(
+            functools.partial(store.prune, older_than=older_than, keep=self._rows)
+        )
 
     async def requests(self, *, limit: int, before: int | None, **filters: Any) -> RequestPage:
         await self.flush()

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.activity.types import OperationOut, RequestOut, RequestState
@@ -16,16 +16,17 @@ from runtime.db.tables.functions import FunctionJobRow
 
 _REQUESTS = ActivityRequestRow.metadata.tables["activity_requests"]
 _OPERATIONS = ActivityOperationRow.metadata.tables["activity_operations"]
+_ADD_REQUESTS = insert(_REQUESTS)
+_ADD_OPERATIONS = insert(_OPERATIONS)
 
 
-async def add_requests(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(insert(_REQUESTS), rows)
-
-
-async def add_operations(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await session.execute(insert(_OPERATIONS), rows)
+def add(conn: Connection, requests: list[dict[str, Any]], operations: list[dict[str, Any]]) -> int:
+    """Store request and operation records (a `Database.write` unit); how many."""
+    if requests:
+        conn.execute(_ADD_REQUESTS, requests)
+    if operations:
+        conn.execute(_ADD_OPERATIONS, operations)
+    return len(requests) + len(operations)
 
 
 async def requests(
@@ -93,15 +94,16 @@ async def operations(
     return [_operation_out(row) for row in (await session.scalars(query)).all()]
 
 
-async def prune(session: AsyncSession, *, older_than: datetime, keep: int) -> int:
-    """Drop records past the retention window, and all but the newest `keep` of each kind."""
+def prune(conn: Connection, *, older_than: datetime, keep: int) -> int:
+    """Drop records past the retention window, and all but the newest `keep` of each kind.
+
+    A `Database.write` unit.
+    """
     dropped = 0
     for row in (ActivityRequestRow, ActivityOperationRow):
-        result = await session.execute(delete(row).where(row.started_at < older_than))
-        dropped += result.rowcount or 0  # type: ignore[attr-defined]
+        dropped += conn.execute(delete(row).where(row.started_at < older_than)).rowcount or 0
         cutoff = select(row.pk).order_by(row.pk.desc()).offset(keep).limit(1).scalar_subquery()
-        result = await session.execute(delete(row).where(row.pk <= cutoff))
-        dropped += result.rowcount or 0  # type: ignore[attr-defined]
+        dropped += conn.execute(delete(row).where(row.pk <= cutoff)).rowcount or 0
     return dropped
 
 
