@@ -173,7 +173,8 @@ class ChatService:
             functools.partial(
                 writes.claim_turn, chat_id=chat_id, owner=self._owner, now=now,
                 until=now + self._lease, known=known,
-            )
+            ),
+            undo=functools.partial(writes.release_claim, owner=self._owner),  # the caller left
         )  # fmt: skip
         if claimed is None:
             raise errors.ConflictError(
@@ -181,15 +182,16 @@ class ChatService:
                 "that answer is done"
             )
         chat, version, stored = claimed
-        if stored is None:
-            stored = self._histories.get(chat_id, version)
-        if stored is None:  # forgotten while the claim ran: read it again
-            stored = await self._db.write(functools.partial(writes.shown, chat_id=chat_id))
-        self._histories.put(chat_id, version, stored)
-        pairs = [(role, content) for _, role, content in stored]
-        try:  # outside the transaction: the window may be read in a transaction of its own
+        try:  # refused (or the client left): the turn never started, the lease goes back
+            if stored is None:
+                stored = self._histories.get(chat_id, version)
+            if stored is None:  # forgotten while the claim ran: read it again
+                stored = await self._db.write(functools.partial(writes.shown, chat_id=chat_id))
+            self._histories.put(chat_id, version, stored)
+            pairs = [(role, content) for _, role, content in stored]
+            # outside the claim's transaction: the window may be read in one of its own
             shown = fit.fit(pairs, text, fit.budget(await self._context_length(chat.model)))
-        except BaseException:  # refused (or the client left): the turn never started
+        except BaseException:
             await self._db.write(
                 functools.partial(
                     writes.touch_chat, chat_id=chat_id, now=chat.updated_at, release=self._owner

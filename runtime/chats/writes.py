@@ -8,6 +8,7 @@ with bound parameters.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import NamedTuple, cast
 
@@ -84,6 +85,16 @@ def claim_turn(
         return None
     version = int(row.version)
     return Claimed(chat_of(row), version, None if version == known else shown(conn, chat_id))
+
+
+def release_claim(claimed: Claimed | None, owner: str) -> Callable[[Connection], None]:
+    """The unit that gives back a claim its caller no longer wants (nothing if none was won)."""
+
+    def release(conn: Connection) -> None:
+        if claimed is not None:
+            conn.execute(_RELEASE, {"p_id": claimed.chat.id, "p_owner": owner})
+
+    return release
 
 
 def shown(conn: Connection, chat_id: str) -> list[Shown]:

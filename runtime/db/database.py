@@ -6,6 +6,7 @@ SQLite connections get WAL, foreign keys and a busy timeout on connect.
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -52,6 +53,7 @@ class Database:
         # handler. Queueing our own transactions on an asyncio lock hands it over at once.
         self._writer = asyncio.Lock() if self.is_sqlite else None
         self._thread = SqliteWriter(url, _sqlite_pragmas, _sqlite_begin) if self.is_sqlite else None
+        self._undoing: set[asyncio.Future[Any]] = set()  # undo units of callers that left
 
     @asynccontextmanager
     async def transaction(
@@ -76,35 +78,45 @@ class Database:
         if on_commit is not None:
             on_commit()
 
-    async def write(self, unit: Unit[T]) -> T:
+    async def write(self, unit: Unit[T], *, undo: Callable[[T], Unit[Any]] | None = None) -> T:
         """Run `unit` (a plain function of a Core connection) as one transaction; its result.
 
         For short hot writes: on SQLite the whole unit runs in one step on the writer thread
         (`runtime.db.writer`), on PostgreSQL through `run_sync` on a pooled connection. Errors
         come out as `runtime.errors` types. Once started, a unit runs to its end even if the
-        caller is cancelled. Not inside `transaction()` (that holds the SQLite write lock).
+        caller is cancelled; then `undo(result)`, when given, is run as a unit of its own (what
+        the caller would have done with the result, such as give a claim back). Not inside
+        `transaction()` (that holds the SQLite write lock).
         """
         if self._thread is None or self._writer is None:
-            with translate():
-                return await asyncio.shield(self._run_pooled(unit))
-        if _holding.get():
-            raise RuntimeError("Database.write inside a transaction would wait for itself")
-        await self._writer.acquire()
+            future: asyncio.Future[T] = asyncio.ensure_future(self._run_pooled(unit))
+        else:
+            if _holding.get():
+                raise RuntimeError("Database.write inside a transaction would wait for itself")
+            await self._writer.acquire()
+            try:
+                future = self._thread.submit(unit)
+            except BaseException:
+                self._writer.release()
+                raise
+            writer = self._writer
+            future.add_done_callback(lambda _: writer.release())  # also when the caller left
+        future.add_done_callback(_retrieved)
         try:
-            future = self._thread.submit(unit)
-        except BaseException:
-            self._writer.release()
+            with translate():
+                return await asyncio.shield(future)
+        except asyncio.CancelledError:
+            if undo is not None:
+                future.add_done_callback(functools.partial(self._undo, undo))
             raise
-        writer = self._writer
 
-        def done(finished: asyncio.Future[T]) -> None:  # also when the caller left
-            writer.release()
-            if not finished.cancelled():
-                finished.exception()  # retrieved: no "never retrieved" warning if nobody waits
-
-        future.add_done_callback(done)
-        with translate():
-            return await asyncio.shield(future)
+    def _undo(self, undo: Callable[[T], Unit[Any]], finished: asyncio.Future[T]) -> None:
+        if finished.cancelled() or finished.exception() is not None:
+            return
+        task = asyncio.ensure_future(self.write(undo(finished.result())))
+        self._undoing.add(task)
+        task.add_done_callback(self._undoing.discard)
+        task.add_done_callback(_retrieved)
 
     async def _run_pooled(self, unit: Unit[T]) -> T:
         async with self.engine.begin() as connection:
@@ -137,6 +149,12 @@ class Database:
         await self.engine.dispose()
         if self._read_engine is not None:
             await self._read_engine.dispose()
+
+
+def _retrieved(finished: asyncio.Future[Any]) -> None:
+    """Mark the error seen: nobody may be waiting for it any more (the caller left)."""
+    if not finished.cancelled():
+        finished.exception()
 
 
 # set while this task holds the SQLite writer lock: a nested transaction must not wait for it

@@ -20,6 +20,8 @@ from sqlalchemy import Connection, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import StaticPool
 
+from runtime.errors import UnavailableError
+
 T = TypeVar("T")
 Unit = Callable[[Connection], T]
 _STOP = object()
@@ -38,9 +40,12 @@ class SqliteWriter:
         event.listen(self._engine, "begin", on_begin)
         self._work: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._closed = False
 
     def submit(self, unit: Unit[T]) -> asyncio.Future[T]:
         """Run `unit` in a transaction on the thread; the future settles on the calling loop."""
+        if self._closed:
+            raise UnavailableError("the database is closing")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         if self._thread is None:
@@ -58,12 +63,16 @@ class SqliteWriter:
             try:
                 with self._engine.begin() as connection:
                     result = unit(connection)
+            except StopIteration as exc:  # a future cannot carry it
+                _hand_back(loop, future, None, RuntimeError(f"unit raised {exc!r}"))
             except BaseException as exc:  # noqa: BLE001 - handed to the awaiting task
                 _hand_back(loop, future, None, exc)
             else:
                 _hand_back(loop, future, result, None)
 
     async def close(self) -> None:
+        """Run the units handed over so far, then stop; later ones are refused."""
+        self._closed = True
         if self._thread is not None:
             self._work.put(_STOP)
             await asyncio.to_thread(self._thread.join)

@@ -97,3 +97,42 @@ async def test_a_unit_inside_a_transaction_is_refused_on_sqlite(db: Database) ->
         with pytest.raises(RuntimeError):
             await db.write(add("x"))
     assert await names(db) == []
+
+
+async def test_a_caller_that_left_has_its_undo_run_after_the_unit(db: Database) -> None:
+    def undo(count: int):  # type: ignore[no-untyped-def]
+        assert count == 1
+        return add("undone")
+
+    task = asyncio.create_task(db.write(add("kept"), undo=undo))
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    for _ in range(100):  # the undo is a unit of its own, run once the first one is done
+        if len(await names(db)) == 2:
+            break
+        await asyncio.sleep(0.01)
+    assert await names(db) == ["kept", "undone"]
+
+
+async def test_a_unit_raising_stop_iteration_fails_alone(db: Database) -> None:
+    def empty(_: Connection) -> None:
+        next(iter(()))
+
+    with pytest.raises((RuntimeError, StopIteration)):
+        await asyncio.wait_for(db.write(empty), 5)
+    await asyncio.wait_for(db.write(add("next")), 5)  # the writer is free for the next unit
+    assert await names(db) == ["next"]
+
+
+async def test_a_unit_after_dispose_is_refused_and_nothing_waits_forever(db_url: str) -> None:
+    database = Database(db_url)
+    await database.write(add("before"))
+    await database.dispose()
+    if database.is_sqlite:
+        with pytest.raises(errors.UnavailableError):
+            await asyncio.wait_for(database.write(add("late")), 5)
+    async with database.read() as session:  # the engine still opens connections on demand
+        assert sorted(await session.scalars(select(FunctionRow.name))) == ["before"]
+    await database.dispose()
