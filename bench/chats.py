@@ -26,6 +26,8 @@ from typing import Any
 
 import httpx
 
+from runtime.chainstore import SHIPPED
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from proxy import HERE, cpu_seconds, free_port, pinned, register, wait_port
@@ -36,7 +38,7 @@ from tests.postgres import PostgresCluster
 CHATS = 20
 STORED_TURNS = 50
 STREAMS = 100
-CHAIN = json.loads((HERE.parent / "chains" / "chat.json").read_text())
+CHAIN = json.loads((SHIPPED / "chat.json").read_text())
 
 
 async def fill(api: httpx.AsyncClient) -> list[str]:
@@ -174,7 +176,7 @@ def main() -> None:
             "DATABASE_URL": url,
             "RUNTIME_RECONCILE_INTERVAL": "5",
             "RUNTIME_LOG_LEVEL": "WARNING",
-            "RUNTIME_CHAINS_DIR": str(HERE.parent / "chains"),
+            "RUNTIME_CHAINS_DIR": str(SHIPPED),
         }
         ours = subprocess.Popen(
             pinned(0, [sys.executable, "-m", "runtime", "serve", "--port", str(our_port)]), env=env

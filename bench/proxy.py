@@ -26,6 +26,8 @@ from pathlib import Path
 
 import httpx
 
+from runtime.chainstore import SHIPPED
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from loadgen import Result, post, run
@@ -212,7 +214,7 @@ def main() -> None:
             "RUNTIME_ACTIVITY_ROWS": str(ACTIVITY_ROWS),
             "RUNTIME_RECONCILE_INTERVAL": "5",
             "RUNTIME_LOG_LEVEL": "WARNING",
-            "RUNTIME_CHAINS_DIR": str(HERE.parent / "chains"),
+            "RUNTIME_CHAINS_DIR": str(SHIPPED),
         }
         ours = subprocess.Popen(
             pinned(

@@ -23,7 +23,7 @@ from runtime.api.media import yaml_bodies
 from runtime.api.observe import App, Observer
 from runtime.api.request import ApiRequest, check_input
 from runtime.background import Background
-from runtime.chainstore import chain_files
+from runtime.chainstore import SHIPPED, chain_files
 from runtime.config import ConfigError, Settings
 from runtime.db import Database
 from runtime.observability import logs
@@ -61,8 +61,9 @@ def create_app(settings: Settings) -> Litestar:
         try:
             try:
                 await seed(db, settings)
-                if settings.chains_dir:
-                    await services.chains.seed(chain_files(Path(settings.chains_dir)))
+                if settings.chains_dir:  # the shipped chains, then the directory's (which win)
+                    files = chain_files(SHIPPED) + chain_files(Path(settings.chains_dir))
+                    await services.chains.seed(files)
             except ConfigError as exc:
                 log.error("start-up failed: %s", exc)  # noqa: TRY400 - one line, no traceback
                 raise

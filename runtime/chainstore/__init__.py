@@ -1,5 +1,5 @@
 """Stored task-chain definitions."""
 
-from runtime.chainstore.service import ChainService, chain_files
+from runtime.chainstore.service import SHIPPED, ChainService, chain_files
 
-__all__ = ["ChainService", "chain_files"]
+__all__ = ["SHIPPED", "ChainService", "chain_files"]

@@ -101,6 +101,10 @@ class ChainService:
             log.info("loaded %d task chains", len(files))
 
 
+# the chains installed with the package (`chat`, `rag`): seeded at start before the user's
+SHIPPED = Path(__file__).resolve().parent / "shipped"
+
+
 def chain_files(directory: Path) -> list[tuple[Path, bytes]]:
     """Every `*.json`, `*.yaml` and `*.yml` of `directory` with its content, by name."""
     if not directory.is_dir():

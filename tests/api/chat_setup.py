@@ -5,19 +5,19 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
 import msgspec
 
 from runtime.app import create_app
+from runtime.chainstore import SHIPPED
 from runtime.config import Settings
 from tests.api.gateway_setup import backend, declare_model, group, routable
 from tests.fakes.loopback import Served, serve
 from tests.fakes.ollama_fake import FakeOllama
 
-SHIPPED_CHAT = Path(__file__).resolve().parents[2] / "chains" / "chat.json"
+SHIPPED_CHAT = SHIPPED / "chat.json"
 
 
 class ChatStack:

@@ -11,6 +11,7 @@ from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from runtime.app import create_app
+from runtime.chainstore import SHIPPED
 from runtime.config import ConfigError, Settings
 from tests.api.test_backends import assert_error
 from tests.services.test_startup import leaves
@@ -176,14 +177,34 @@ async def test_raise_error_fails_the_chain_with_its_message(client: Client) -> N
     assert "bad input: x" in response.json()["error"]["message"]
 
 
-async def test_chain_files_are_loaded_at_start(settings: Settings, repo_root: Path) -> None:
-    seeded = msgspec.structs.replace(settings, chains_dir=str(repo_root / "chains"))
+async def test_the_shipped_chains_and_the_directory_s_are_loaded_at_start(
+    settings: Settings, tmp_path: Path
+) -> None:
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    shipped_chat = msgspec.json.decode(SHIPPED.joinpath("chat.json").read_bytes())
+    (mine / "chat.json").write_text(
+        msgspec.json.encode(shipped_chat | {"description": "ours"}).decode()
+    )
+    (mine / "extra.json").write_text('{"id": "extra", "tasks": [{"id": "n", "handler": "noop"}]}')
+    seeded = msgspec.structs.replace(settings, chains_dir=str(mine))
     async with AsyncTestClient(create_app(seeded)) as client:
-        chat = await client.get("/taskchains/chat")
-        assert chat.status_code == 200
-        assert chat.json()["tasks"][0]["handler"] == "model_execution"
+        chat = (await client.get("/taskchains/chat")).json()
+        assert chat["tasks"][0]["handler"] == "model_execution"
+        assert chat["description"] == "ours"  # the directory's file wins over the shipped one
     async with AsyncTestClient(create_app(seeded)) as client:  # loading again changes nothing
-        assert sorted(c["id"] for c in (await client.get("/taskchains")).json()) == ["chat", "rag"]
+        ids = sorted(c["id"] for c in (await client.get("/taskchains")).json())
+        assert ids == ["chat", "extra", "rag"]
+
+
+async def test_the_shipped_chains_load_wherever_the_server_starts(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # no ./chains here: the default directory is missing
+    seeded = msgspec.structs.replace(settings, chains_dir="chains")
+    async with AsyncTestClient(create_app(seeded)) as client:
+        ids = sorted(c["id"] for c in (await client.get("/taskchains")).json())
+        assert ids == ["chat", "rag"]
 
 
 @pytest.mark.parametrize(
@@ -220,4 +241,4 @@ async def test_yaml_chain_files_are_loaded_beside_json_ones(
     seeded = msgspec.structs.replace(settings, chains_dir=str(tmp_path))
     async with AsyncTestClient(create_app(seeded)) as client:
         ids = sorted(c["id"] for c in (await client.get("/taskchains")).json())
-    assert ids == ["echo", "greet"]
+    assert ids == ["chat", "echo", "greet", "rag"]  # beside the shipped ones

@@ -11,6 +11,7 @@ import httpx
 import msgspec
 import pytest
 
+from runtime.chainstore import SHIPPED
 from runtime.config import Settings
 from tests.api.knowledge_setup import knowledge_server, put_file, settled
 from tests.fakes.ollama_fake import FakeOllama
@@ -32,7 +33,7 @@ class Grounded(msgspec.Struct):
 @pytest.fixture
 async def kb(settings: Settings, repo_root: Path) -> AsyncIterator[Grounded]:
     fake = FakeOllama(word_vectors=True)
-    seeded = msgspec.structs.replace(settings, chains_dir=str(repo_root / "chains"))
+    seeded = msgspec.structs.replace(settings, chains_dir=str(SHIPPED))
     async with knowledge_server(seeded, fake=fake, chat=True) as api:
         docs = (await api.post("/folders", json={"name": "docs"})).json()["id"]
         inside = await put_file(api, "fees.txt", INSIDE, parentId=docs)
@@ -104,7 +105,7 @@ async def test_a_grounded_chat_never_cites_a_better_match_outside_its_folder(
         json={"model": "m", "messages": [{"role": "user", "content": QUESTION}]},
     )
     assert ungrounded.json()["sources"][0]["path"] == "/prices.txt"  # the better match
-    wide = json.loads((Path(__file__).parents[2] / "chains" / "rag.json").read_text())
+    wide = json.loads((SHIPPED / "rag.json").read_text())
     wide["id"] = "wide"
     wide["tasks"][0]["search"]["path"] = "/"  # the chain asks for everything
     assert (await kb.api.post("/taskchains", json=wide)).status_code == 201
@@ -122,7 +123,7 @@ async def test_a_chain_searching_elsewhere_finds_nothing_in_a_grounded_chat(
     kb: Grounded,
 ) -> None:
     away = await kb.api.post("/folders", json={"name": "away"})
-    apart = json.loads((Path(__file__).parents[2] / "chains" / "rag.json").read_text())
+    apart = json.loads((SHIPPED / "rag.json").read_text())
     apart["id"] = "apart"
     apart["tasks"][0]["search"]["path"] = "/away"
     assert (await kb.api.post("/taskchains", json=apart)).status_code == 201

@@ -12,6 +12,7 @@ import httpx
 import msgspec
 import pytest
 
+from runtime.chainstore import SHIPPED
 from runtime.config import Settings
 from tests.api.keys_setup import ADMIN, TOKEN, make_key
 from tests.api.knowledge_setup import knowledge_server, put_file, settled
@@ -51,7 +52,7 @@ async def entry(client: httpx.AsyncClient, who: str, kind: str, node: str, level
 @pytest.fixture
 async def world(settings: Settings, repo_root: Path) -> AsyncIterator[World]:
     fake = FakeOllama(word_vectors=True)
-    seeded = msgspec.structs.replace(settings, chains_dir=str(repo_root / "chains"))
+    seeded = msgspec.structs.replace(settings, chains_dir=str(SHIPPED))
     async with knowledge_server(
         seeded, fake=fake, chat=True, headers=ADMIN, api_token=TOKEN
     ) as client:

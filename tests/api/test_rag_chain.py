@@ -10,6 +10,7 @@ import httpx
 import msgspec
 import pytest
 
+from runtime.chainstore import SHIPPED
 from runtime.config import Settings
 from tests.api.knowledge_setup import knowledge_server, put_file, settled
 from tests.fakes.ollama_fake import FakeOllama
@@ -23,7 +24,7 @@ async def rag(
     settings: Settings, repo_root: Path
 ) -> AsyncIterator[tuple[httpx.AsyncClient, FakeOllama]]:
     fake = FakeOllama(word_vectors=True)
-    seeded = msgspec.structs.replace(settings, chains_dir=str(repo_root / "chains"))
+    seeded = msgspec.structs.replace(settings, chains_dir=str(SHIPPED))
     async with knowledge_server(seeded, fake=fake, chat=True) as client:
         await put_file(client, "garden.txt", b"Tomatoes like sun and compost.")
         fees = await put_file(client, "fees.txt", FEES)

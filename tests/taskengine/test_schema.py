@@ -7,12 +7,13 @@ import msgspec
 import pytest
 
 from runtime import errors
+from runtime.chainstore import SHIPPED
 from runtime.taskengine.handlers import HANDLERS
 from runtime.taskengine.schema import HandlerKind, decode_chain, encode_chain
 from runtime.taskengine.validate import validate_chain
 from tests.taskengine.helpers import TO_END, chain, task
 
-CHAINS = sorted((Path(__file__).parents[2] / "chains").glob("*.json"))
+CHAINS = sorted(SHIPPED.glob("*.json"))
 
 
 def test_every_handler_kind_has_a_handler() -> None:
