@@ -14,7 +14,13 @@ from runtime.db import Database
 from runtime.db.tables.functions import FunctionRow
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
-TABLE = FunctionRow.__table__
+REST = {
+    "description": "",
+    "script_type": "goja",
+    "script": "1",
+    "created_at": NOW,
+    "updated_at": NOW,
+}
 
 
 @pytest.fixture
@@ -27,16 +33,7 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 def add(*names: str):  # type: ignore[no-untyped-def]
     def unit(connection: Connection) -> int:
         for name in names:
-            connection.execute(
-                insert(TABLE).values(
-                    name=name,
-                    description="",
-                    script_type="goja",
-                    script="1",
-                    created_at=NOW,
-                    updated_at=NOW,
-                )
-            )
+            connection.execute(insert(FunctionRow).values(name=name, **REST))
         return len(names)
 
     return unit
@@ -63,16 +60,7 @@ async def test_units_and_transactions_interleave_without_losing_writes(db: Datab
     async def through_session(name: str) -> None:
         async with db.transaction() as session:
             await asyncio.sleep(0)
-            session.add(
-                FunctionRow(
-                    name=name,
-                    description="",
-                    script_type="goja",
-                    script="1",
-                    created_at=NOW,
-                    updated_at=NOW,
-                )
-            )
+            session.add(FunctionRow(name=name, **REST))
 
     work = [db.write(add(f"u{i}")) for i in range(20)]
     work += [through_session(f"s{i}") for i in range(20)]
