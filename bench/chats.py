@@ -1,13 +1,13 @@
 """Chat-turn benchmark: what a `/chats` turn adds to the same chain run through `/tasks`.
 
 Run by hand: `python bench/chats.py [rounds] [sqlite|postgres]` (postgres starts a throwaway
-cluster). Our server (`runtime-api serve`) is pinned to core 0; the fast fake backend and this
-client share core 1. Twenty chats are filled with 50 turns each; then, turn by turn (concurrency
-1), a chat turn is timed against `POST /tasks` running the shipped `chat` chain on the very
-messages the turn sends (the same history, so the same model call). It prints p50 latency and our
-server's CPU time per request for both, and the difference: history load, fitting and storing.
-Target: at most 2 ms. Then 100 chats stream one turn each at once: every stream must end with
-`done` and every turn be stored.
+cluster). Our server (`runtime-api serve`) is pinned to core 0; the fast fake backend, this
+client and PostgreSQL share core 1. Twenty chats are filled with 50 turns each; then, turn by
+turn (concurrency 1), a chat turn is timed against `POST /tasks` running the shipped `chat`
+chain on the very messages the turn sends (the same history, so the same model call). It prints
+p50 latency and our server's CPU time per request for both, and the difference: history load,
+fitting and storing. Target: at most 2 ms. Then 100 chats stream one turn each at once: every
+stream must end with `done` and every turn be stored.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from runtime.chainstore import SHIPPED
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from proxy import HERE, cpu_seconds, free_port, pinned, register, wait_port
+from proxy import HERE, cpu_seconds, free_port, pin_tree, pinned, register, wait_port
 
 sys.path.insert(0, str(HERE.parent))
 from tests.postgres import PostgresCluster
@@ -152,6 +152,8 @@ def main() -> None:
     fake_port, our_port = free_port(), free_port()
     with tempfile.TemporaryDirectory() as tmp:
         url = cluster.start() if cluster else f"sqlite:///{tmp}/bench.db"
+        if cluster:  # PostgreSQL works beside the backend, off our server's core
+            pin_tree(int((cluster.dir / "data" / "postmaster.pid").read_text().split()[0]), 1)
         fake = subprocess.Popen(
             pinned(
                 1,

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import os
 import signal
@@ -63,6 +64,10 @@ def _serve(settings: Settings, *, host: str, port: int) -> int:
         timeout_graceful_shutdown=10,
     )
     server = uvicorn.Server(config)
+    # What start-up built (modules, routes, schemas, the app) lives as long as the process:
+    # frozen, it is no longer walked by every full collection (~90 ms each, in a request).
+    gc.collect()
+    gc.freeze()
     # uvicorn re-raises the signal it handled once shutdown is complete; a graceful stop
     # on SIGTERM or Ctrl-C is a normal exit for us, so that re-raise lands on a no-op.
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -175,6 +175,7 @@ class ChatService:
                 until=now + self._lease, known=known,
             ),
             undo=functools.partial(writes.release_claim, owner=self._owner),  # the caller left
+            one_statement=True,
         )  # fmt: skip
         if claimed is None:
             raise errors.ConflictError(
@@ -186,7 +187,9 @@ class ChatService:
             if stored is None:
                 stored = self._histories.get(chat_id, version)
             if stored is None:  # forgotten while the claim ran: read it again
-                stored = await self._db.write(functools.partial(writes.shown, chat_id=chat_id))
+                stored = await self._db.write(
+                    functools.partial(writes.shown, chat_id=chat_id), one_statement=True
+                )
             self._histories.put(chat_id, version, stored)
             pairs = [(role, content) for _, role, content in stored]
             # outside the claim's transaction: the window may be read in one of its own
@@ -195,7 +198,8 @@ class ChatService:
             await self._db.write(
                 functools.partial(
                     writes.touch_chat, chat_id=chat_id, now=chat.updated_at, release=self._owner
-                )
+                ),
+                one_statement=True,
             )
             raise
         messages = [OpenAIMessage(role=role, content=content) for role, content in shown]

@@ -124,7 +124,8 @@ class Turn:
             after = await self._db.write(
                 functools.partial(
                     writes.store_turn, messages=[question, answer], now=now, owner=self._owner
-                )
+                ),
+                one_statement=True,
             )
         except errors.ConflictError:  # the chat's row is gone: nothing refers to it any more
             raise errors.NotFoundError(

@@ -8,12 +8,24 @@ with bound parameters.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from datetime import datetime
-from typing import NamedTuple, cast
+from typing import Any, NamedTuple, cast
 
 import msgspec
-from sqlalchemy import Connection, Table, bindparam, case, func, insert, or_, select, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    Update,
+    bindparam,
+    case,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 
 from runtime.chats.recent import Shown
 from runtime.chats.store import CHAT_COLUMNS, chat_of
@@ -108,24 +120,44 @@ def next_seq(conn: Connection, chat_id: str) -> int:
     return 0 if last is None else int(last) + 1
 
 
+_FIELDS = (
+    "id", "chat_id", "seq", "role", "content", "status", "sources", "prompt_tokens",
+    "completion_tokens", "created_at",
+)  # fmt: skip
+
+
+def _row(message: Message) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "chat_id": message.chat_id,
+        "seq": message.seq,
+        "role": message.role.value,
+        "content": message.content,
+        "status": message.status.value,
+        "sources": msgspec.to_builtins(message.sources),
+        "prompt_tokens": message.usage.prompt_tokens,
+        "completion_tokens": message.usage.completion_tokens,
+        "created_at": message.created_at,
+    }
+
+
 def add_messages(conn: Connection, messages: list[Message]) -> None:
     """Append messages (one INSERT for all of them)."""
-    rows = [
-        {
-            "id": message.id,
-            "chat_id": message.chat_id,
-            "seq": message.seq,
-            "role": message.role.value,
-            "content": message.content,
-            "status": message.status.value,
-            "sources": msgspec.to_builtins(message.sources),
-            "prompt_tokens": message.usage.prompt_tokens,
-            "completion_tokens": message.usage.completion_tokens,
-            "created_at": message.created_at,
-        }
-        for message in messages
-    ]
-    conn.execute(_INSERT, rows)
+    conn.execute(_INSERT, [_row(message) for message in messages])
+
+
+@functools.cache
+def _added_then_finished(count: int) -> Update:
+    """PostgreSQL: `count` messages inserted and the turn finished, in one statement.
+
+    One single-row INSERT per message, each a CTE: a multi-row VALUES of bound parameters
+    would be compiled again on every call (SQLAlchemy cannot cache it).
+    """
+    statement = _FINISH
+    for n in range(count):
+        row = {name: bindparam(f"m{n}_{name}", type_=_MESSAGES.c[name].type) for name in _FIELDS}
+        statement = statement.add_cte(insert(_MESSAGES).values(row).cte(f"added{n}"))
+    return statement
 
 
 def touch_chat(conn: Connection, chat_id: str, now: datetime, *, release: str | None = None) -> int:
@@ -142,9 +174,19 @@ def touch_chat(conn: Connection, chat_id: str, now: datetime, *, release: str | 
 
 
 def store_turn(conn: Connection, messages: list[Message], now: datetime, owner: str) -> int:
-    """A turn's messages stored and its lease given back; the chat's new version (-1: gone)."""
-    add_messages(conn, messages)
-    return touch_chat(conn, messages[0].chat_id, now, release=owner)
+    """A turn's messages stored and its lease given back; the chat's new version (-1: gone).
+
+    On PostgreSQL this is one statement (a data-modifying CTE), for `write(one_statement=True)`.
+    """
+    chat_id = messages[0].chat_id
+    if conn.dialect.name != "postgresql":
+        add_messages(conn, messages)
+        return touch_chat(conn, chat_id, now, release=owner)
+    params = {"p_id": chat_id, "p_now": now, "p_owner": owner}
+    for n, message in enumerate(messages):
+        params |= {f"m{n}_{name}": value for name, value in _row(message).items()}
+    found = conn.execute(_added_then_finished(len(messages)), params).scalar()
+    return -1 if found is None else int(found)
 
 
 def fail_turn(conn: Connection, failure: Failure, owner: str) -> None:

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from runtime.db.errors import translate
+from runtime.db.liveness import ping_when_idle
 from runtime.db.writer import SqliteWriter, Unit
 
 T = TypeVar("T")
@@ -29,7 +30,7 @@ T = TypeVar("T")
 class Database:
     """Owns the engine; `transaction()` yields a session committed on success."""
 
-    def __init__(self, url: str, *, pool_size: int = 10) -> None:
+    def __init__(self, url: str, *, pool_size: int = 10, ping_idle: float = 5.0) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         if self.is_sqlite:
@@ -37,9 +38,8 @@ class Database:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         else:
-            self.engine = create_async_engine(
-                url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-            )
+            self.engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
+            ping_when_idle(self.engine.sync_engine.pool, ping_idle)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite readers: connections that never take the write lock (WAL lets them read
         # while a writer works); each statement reads the last committed state
@@ -78,7 +78,13 @@ class Database:
         if on_commit is not None:
             on_commit()
 
-    async def write(self, unit: Unit[T], *, undo: Callable[[T], Unit[Any]] | None = None) -> T:
+    async def write(
+        self,
+        unit: Unit[T],
+        *,
+        undo: Callable[[T], Unit[Any]] | None = None,
+        one_statement: bool = False,
+    ) -> T:
         """Run `unit` (a plain function of a Core connection) as one transaction; its result.
 
         For short hot writes: on SQLite the whole unit runs in one step on the writer thread
@@ -87,9 +93,14 @@ class Database:
         caller is cancelled; then `undo(result)`, when given, is run as a unit of its own (what
         the caller would have done with the result, such as give a claim back). Not inside
         `transaction()` (that holds the SQLite write lock).
+
+        `one_statement`: the unit sends at most one writing statement on PostgreSQL (atomic by
+        itself), so it runs there without BEGIN and COMMIT (two round trips fewer); its reads
+        see what is committed when each runs, as under READ COMMITTED anyway.
         """
         if self._thread is None or self._writer is None:
-            future: asyncio.Future[T] = asyncio.ensure_future(self._run_pooled(unit))
+            run = self._run_alone if one_statement else self._run_pooled
+            future: asyncio.Future[T] = asyncio.ensure_future(run(unit))
         else:
             if _holding.get():
                 raise RuntimeError("Database.write inside a transaction would wait for itself")
@@ -120,6 +131,11 @@ class Database:
 
     async def _run_pooled(self, unit: Unit[T]) -> T:
         async with self.engine.begin() as connection:
+            return await connection.run_sync(unit)
+
+    async def _run_alone(self, unit: Unit[T]) -> T:
+        async with self.engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
             return await connection.run_sync(unit)
 
     @asynccontextmanager

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy.exc import IntegrityError, NoResultFound
+from sqlalchemy.exc import DBAPIError, IntegrityError, NoResultFound
 
 from runtime import errors
 
@@ -13,6 +13,8 @@ from runtime import errors
 @contextmanager
 def translate(conflict: str | None = None) -> Iterator[None]:
     """Re-raise constraint violations as ConflictError and missing rows as NotFoundError.
+
+    A lost database connection is UnavailableError (503): retrying gets a fresh one.
 
     `conflict` replaces the generic message of a unique-constraint violation.
     """
@@ -25,6 +27,10 @@ def translate(conflict: str | None = None) -> Iterator[None]:
         raise errors.ConflictError(message) from exc
     except NoResultFound as exc:
         raise errors.NotFoundError("not found") from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise errors.UnavailableError("the database connection was lost; retry") from exc
+        raise
 
 
 def _constraint_message(exc: IntegrityError) -> str:

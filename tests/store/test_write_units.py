@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection, insert, select, text
 
 from runtime import errors
 from runtime.db import Database
@@ -124,3 +124,21 @@ async def test_a_unit_after_dispose_is_refused_and_nothing_waits_forever(db_url:
     async with database.read() as session:  # the engine still opens connections on demand
         assert sorted(await session.scalars(select(FunctionRow.name))) == ["before"]
     await database.dispose()
+
+
+async def test_a_one_statement_unit_runs_without_begin_on_postgresql(db: Database) -> None:
+    def transactions(connection: Connection) -> set[object]:
+        ask = text("SELECT txid_current()")
+        return {connection.execute(ask).scalar(), connection.execute(ask).scalar()}
+
+    if db.is_sqlite:
+        pytest.skip("SQLite runs every unit as one transaction on its writer thread")
+    assert len(await db.write(transactions)) == 1  # one transaction around the unit
+    assert len(await db.write(transactions, one_statement=True)) == 2  # each its own
+
+
+async def test_a_failing_one_statement_unit_raises_a_runtime_error(db: Database) -> None:
+    await db.write(add("a"), one_statement=True)
+    with pytest.raises(errors.ConflictError):
+        await db.write(add("a"), one_statement=True)
+    assert await names(db) == ["a"]
