@@ -179,11 +179,13 @@ class ChatGateway:
                     async with contextlib.aclosing(cast(Stream, opened)) as chunks:
                         with attempt.span():  # the request goes out on the first item
                             first = await anext(chunks, None)
-                        if first is not None and attempt.item(first):
-                            yield first
+                        shown = None if first is None else attempt.item(first)
+                        if shown is not None:
+                            yield shown
                         async for chunk in chunks:
-                            if attempt.item(chunk):
-                                yield chunk
+                            shown = attempt.item(chunk)
+                            if shown is not None:
+                                yield shown
             except errors.Error as exc:
                 if not attempt.sent and exc.retryable:
                     failure = self._failed(route, exc)

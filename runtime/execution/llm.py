@@ -100,6 +100,7 @@ def _request(call: ChatCall, model: str, names: ToolNames, *, stream: bool) -> o
         model=model,
         messages=[_wire_message(m, names) for m in call.messages],
         stream=stream,
+        stream_options=oa.StreamOptions(include_usage=True) if stream else None,  # counted
         tools=tools,
         temperature=call.temperature,
         max_tokens=call.max_tokens,

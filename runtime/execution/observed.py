@@ -21,7 +21,7 @@ from runtime.observability import metrics, tracing
 from runtime.observability.record import current
 from runtime.routing import Route
 from runtime.wire.openai import Chunk, Completion, Usage
-from runtime.wire.sse import StreamItem, usage_only
+from runtime.wire.sse import StreamItem, usage_only, without_usage_event
 
 
 class Attempt:
@@ -54,17 +54,23 @@ class Attempt:
         """The attempt's span as the current one (for a whole answer awaited in one place)."""
         return tracing.current(self._span)
 
-    def item(self, chunk: StreamItem) -> bool:
-        """Count a streamed item; whether it goes out to the client.
+    def item(self, chunk: StreamItem) -> StreamItem | None:
+        """Count a streamed item; what of it goes out to the client (None: nothing).
 
-        The first sets the time to first token. Usage is counted from every item; the chunk
+        The first sets the time to first token. Usage is counted from every item; the event
         that only reports usage goes out only to a client that asked for it.
         """
-        if self.sent:
-            usage(chunk)
-            return self._shows_usage or not (isinstance(chunk, Chunk) and usage_only(chunk))
-        self.sent = True
         usage(chunk)  # a short answer's relayed bytes may hold it all, usage included
+        if not self._shows_usage:
+            if isinstance(chunk, bytes):
+                chunk = without_usage_event(chunk) if _USAGE.search(chunk) else chunk
+            elif usage_only(chunk):
+                return None
+            if not chunk:
+                return None
+        if self.sent:
+            return chunk
+        self.sent = True
         record = current.get()
         if record is not None:
             record.first_item()
@@ -72,7 +78,7 @@ class Attempt:
         else:
             since = time.perf_counter() - self._started
         metrics.child(metrics.first_token, self._backend, self._model).observe(since)
-        return True
+        return chunk
 
     def ended(self, exc: BaseException | None) -> None:
         if exc is None:

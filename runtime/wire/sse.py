@@ -103,6 +103,34 @@ def usage_only(chunk: Chunk) -> bool:
     return not chunk.choices and chunk.usage is not None
 
 
+class _Reported(msgspec.Struct):
+    choices: list[msgspec.Raw] = []
+    usage: msgspec.Raw = msgspec.Raw(b"null")
+
+
+_reported = msgspec.json.Decoder(_Reported).decode
+
+
+def without_usage_event(data: bytes) -> bytes:
+    """Relayed SSE bytes without the event that only reports usage (the rest untouched).
+
+    Only whole events are looked at: one split across two reads passes as it came.
+    """
+    kept, found = [], False
+    for block in data.split(b"\n\n"):
+        payload = block.strip()
+        if payload.startswith(b"data:") and b"usage" in payload:
+            try:
+                shown = _reported(payload[5:])
+            except msgspec.DecodeError:
+                shown = _Reported(choices=[msgspec.Raw(b"0")])
+            if not shown.choices and bytes(shown.usage) != b"null":
+                found = True
+                continue
+        kept.append(block)
+    return b"\n\n".join(kept) if found else data
+
+
 class SSEReader:
     """Splits SSE bytes, fed in any pieces, into the payloads of their `data:` lines."""
 

@@ -84,6 +84,23 @@ async def test_stream_yields_chunks_that_add_up_to_the_answer(stack: Stack) -> N
     assert chunks[-1].usage is not None
 
 
+async def test_a_stream_shows_usage_only_to_a_client_that_asked_for_it(stack: Stack) -> None:
+    async with stack.client() as client:
+        stream = await client.chat.completions.create(
+            model="m",
+            messages=HELLO,  # type: ignore[arg-type]
+            stream=True,
+        )
+        chunks = [chunk async for chunk in stream]
+    text = "".join(ch.delta.content or "" for c in chunks for ch in c.choices)
+    assert text == "echo: hello there"
+    assert [c.usage for c in chunks if c.usage is not None] == []
+    assert all(c.choices for c in chunks)
+    if isinstance(stack.fake, FakeOpenAI):  # the backend was asked for it all the same
+        sent = [body for _, path, body in stack.fake.requests if path.endswith("/completions")]
+        assert sent[-1]["stream_options"] == {"include_usage": True}
+
+
 async def test_tool_calls_come_back_whole_and_streamed(stack: Stack) -> None:
     stack.fake.chat.tool_call("get_weather", {"city": "Paris"})
     tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {}}}]

@@ -47,9 +47,14 @@ class OpenAIDriver:
         return response.content
 
     async def stream_chat(self, chat: Chat) -> AsyncIterator[bytes]:
-        """The backend's SSE bytes, relayed as they arrive."""
+        """The backend's SSE bytes, relayed as they arrive; always with the usage event.
+
+        The stream is asked for its usage (`stream_options.include_usage`) whether or not the
+        client asked, so what it cost is known (token limits, metrics); the gateway passes that
+        event on only to a client that asked for it.
+        """
         async with self._api.stream(
-            "POST", "/chat/completions", what="chat", raw=_body(chat)
+            "POST", "/chat/completions", what="chat", raw=_with_usage(_body(chat))
         ) as response:
             async for chunk in response.aiter_raw():
                 yield chunk
@@ -96,6 +101,24 @@ class OpenAIDriver:
         raise UnsupportedOperationError(
             f"cannot delete {model}: OpenAI-compatible servers do not delete models"
         )
+
+
+_USAGE_ASKED = b'"stream_options":{"include_usage":true}'
+
+
+def _with_usage(body: bytes) -> bytes:
+    """The request body with `stream_options.include_usage` set (other options kept)."""
+    if b"stream_options" not in body.lower():  # the common case: one insertion, no parse
+        start = body.index(b"{") + 1
+        rest = body[start:].lstrip()
+        return b"{" + _USAGE_ASKED + (b"," if rest[:1] != b"}" else b"") + rest
+    request = msgspec.json.decode(body)
+    found = next((key for key in request if key.lower() == "stream_options"), "stream_options")
+    options = request.pop(found, None)
+    request["stream_options"] = (options if isinstance(options, dict) else {}) | {
+        "include_usage": True
+    }
+    return msgspec.json.encode(request)
 
 
 def _body(chat: Chat) -> bytes:
