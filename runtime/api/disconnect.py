@@ -46,6 +46,9 @@ class ClientWatch:
     def __exit__(self, *_: object) -> None:
         if self._watcher is not None:
             self._watcher.cancel()
+            # the cancelled watcher keeps its error, whose frames hold us: without this
+            # reference back to it, no cycle is left for the collector (one per request)
+            self._watcher = None
 
     async def _watch(self) -> None:
         while (await self._receive())["type"] != "http.disconnect":

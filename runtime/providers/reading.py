@@ -43,6 +43,7 @@ class Parsed:
         # the parser only knows this while the message is being completed
         self.keep_alive = self.parser is not None and self.parser.should_keep_alive()
         self.done = True
+        self.parser = None  # it holds us: no reference cycle left for the collector
 
 
 class Body(httpx.AsyncByteStream):
@@ -76,6 +77,7 @@ class Body(httpx.AsyncByteStream):
         if self._closed:
             return
         self._closed = True
+        self._parsed.parser = None  # (also when the message never completed)
         if self._parsed.done and not self._parsed.body and self._parsed.keep_alive:
             self._pool.release(self._connection)
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 from collections.abc import AsyncIterator
 from typing import Any
@@ -224,3 +225,24 @@ async def test_model_lists_show_the_served_models_owned_by_their_backend_kind(
         assert listed["data"][0]["owned_by"] == (
             "ollama" if isinstance(stack.fake, FakeOllama) else "openai"
         )
+
+
+async def test_a_request_leaves_no_reference_cycles_of_ours_behind(stack: Stack) -> None:
+    """Cycles wait for the collector, whose passes then cost every request (one each, once)."""
+    body = {"model": "m", "messages": HELLO}
+    await stack.api.post("/v1/chat/completions", json=body)  # warm: first-use caches
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)
+    try:
+        for _ in range(20):
+            assert (await stack.api.post("/v1/chat/completions", json=body)).status_code == 200
+        gc.collect()
+        ours = [
+            type(found).__qualname__
+            for found in gc.garbage
+            if type(found).__module__.startswith(("runtime.", "uvicorn."))
+        ]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert len(ours) < 20, ours  # fewer than one per request (none in steady state)
