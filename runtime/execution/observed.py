@@ -60,10 +60,10 @@ class Attempt:
         The first sets the time to first token. Usage is counted from every item; the event
         that only reports usage goes out only to a client that asked for it.
         """
-        usage(chunk)  # a short answer's relayed bytes may hold it all, usage included
+        reported = usage(chunk)  # a short answer's relayed bytes may hold it all
         if not self._shows_usage:
             if isinstance(chunk, bytes):
-                chunk = without_usage_event(chunk) if _USAGE.search(chunk) else chunk
+                chunk = without_usage_event(chunk) if reported else chunk
             elif usage_only(chunk):
                 return None
             if not chunk:
@@ -105,8 +105,8 @@ class _WithUsage(msgspec.Struct):
 _usage_of = msgspec.json.Decoder(_WithUsage)
 
 
-def usage(answer: Completion | StreamItem) -> None:
-    """Count the answer's reported tokens (nothing when it reports none).
+def usage(answer: Completion | StreamItem) -> bool:
+    """Count the answer's reported tokens; whether it reported any.
 
     An answer is typed, an OpenAI body relayed as bytes, or relayed SSE bytes (whose events
     carrying a `usage` object are read; one split across two reads goes uncounted).
@@ -118,13 +118,15 @@ def usage(answer: Completion | StreamItem) -> None:
         try:
             found = _usage_of.decode(answer).usage
         except msgspec.DecodeError:
-            return
+            return False
     elif _USAGE.search(answer):  # one scan in C: most relayed chunks carry `"usage":null`
         found = _relayed_usage(answer)
     else:
-        return
-    if found is not None:
-        counted(found.prompt_tokens, found.completion_tokens)
+        return False
+    if found is None:
+        return False
+    counted(found.prompt_tokens, found.completion_tokens)
+    return True
 
 
 _USAGE = re.compile(rb'"usage": ?\{')
