@@ -14,6 +14,7 @@ import queue
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Literal
 
 import msgspec
@@ -27,13 +28,54 @@ _PAUSE = 0.02
 _encoder = msgspec.json.Encoder()
 
 
+class _Stamp:
+    """Times formatted to the second once per second (strftime is half a line's cost)."""
+
+    def __init__(self, pattern: str, convert: Callable[[float], time.struct_time]) -> None:
+        self._pattern, self._convert = pattern, convert
+        self._second, self._text = -1, ""
+
+    def __call__(self, created: float) -> str:
+        second = int(created)
+        if second != self._second:  # one writer thread formats: no lock needed
+            self._second, self._text = second, time.strftime(self._pattern, self._convert(second))
+        return self._text
+
+
+class TextFormatter(logging.Formatter):
+    """`TEXT` lines, with logging's own time format (`2026-12-03 13:16:23,042`).
+
+    The line is put together directly: the same text as `logging.Formatter(TEXT)` at a third
+    of its cost, which is paid once per request for the access line.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(TEXT)
+        self._stamp = _Stamp("%Y-%m-%d %H:%M:%S", time.localtime)
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = self._stamp(record.created)
+        line = f"{stamp},{int(record.msecs):03d} {record.levelname} {record.name}: "
+        line += record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            line += "\n" + record.exc_text
+        if record.stack_info:
+            line += "\n" + self.formatStack(record.stack_info)
+        return line
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per record: time, level, logger, message, and the record's fields."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self._stamp = _Stamp("%Y-%m-%dT%H:%M:%S", time.gmtime)
+
     def format(self, record: logging.LogRecord) -> str:
         line: dict[str, Any] = {
-            "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
-            + f".{int(record.msecs):03d}Z",
+            "time": f"{self._stamp(record.created)}.{int(record.msecs):03d}Z",
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -59,7 +101,7 @@ def quiet_libraries() -> None:
 
 
 def formatter(fmt: LogFormat) -> logging.Formatter:
-    return JsonFormatter() if fmt == "json" else logging.Formatter(TEXT)
+    return JsonFormatter() if fmt == "json" else TextFormatter()
 
 
 def configure(level: str, fmt: LogFormat) -> Writer:
