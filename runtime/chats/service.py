@@ -10,6 +10,7 @@ to anyone else it does not exist (404).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -169,14 +170,24 @@ class ChatService:
         await self._authorize(who, chat_id, "edit")
         now = self._clock()
         known = self._histories.version(chat_id)
-        claimed = await self._db.write(
-            functools.partial(
-                writes.claim_turn, chat_id=chat_id, owner=self._owner, now=now,
-                until=now + self._lease, known=known,
-            ),
-            undo=functools.partial(writes.release_claim, owner=self._owner),  # the caller left
-            one_statement=True,
-        )  # fmt: skip
+        try:
+            claimed = await self._db.write(
+                functools.partial(
+                    writes.claim_turn, chat_id=chat_id, owner=self._owner, now=now,
+                    until=now + self._lease, known=known,
+                ),
+                undo=functools.partial(writes.release_claim, owner=self._owner),  # caller left
+                one_statement=True,
+            )  # fmt: skip
+        except errors.NotFoundError:
+            raise
+        except Exception:  # the claim is committed before its reads: a failed read gives it back
+            with contextlib.suppress(Exception):
+                await self._db.write(
+                    functools.partial(writes.release, chat_id=chat_id, owner=self._owner),
+                    one_statement=True,
+                )
+            raise
         if claimed is None:
             raise errors.ConflictError(
                 f"chat {chat_id!r} is answering another message; send this one when "

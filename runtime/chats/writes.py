@@ -99,14 +99,19 @@ def claim_turn(
     return Claimed(chat_of(row), version, None if version == known else shown(conn, chat_id))
 
 
+def release(conn: Connection, chat_id: str, owner: str) -> None:
+    """Give back the chat's turn lease if `owner` holds it."""
+    conn.execute(_RELEASE, {"p_id": chat_id, "p_owner": owner})
+
+
 def release_claim(claimed: Claimed | None, owner: str) -> Callable[[Connection], None]:
     """The unit that gives back a claim its caller no longer wants (nothing if none was won)."""
 
-    def release(conn: Connection) -> None:
+    def give_back(conn: Connection) -> None:
         if claimed is not None:
-            conn.execute(_RELEASE, {"p_id": claimed.chat.id, "p_owner": owner})
+            release(conn, claimed.chat.id, owner)
 
-    return release
+    return give_back
 
 
 def shown(conn: Connection, chat_id: str) -> list[Shown]:

@@ -29,7 +29,9 @@ def translate(conflict: str | None = None) -> Iterator[None]:
         raise errors.NotFoundError("not found") from exc
     except DBAPIError as exc:
         if exc.connection_invalidated:
-            raise errors.UnavailableError("the database connection was lost; retry") from exc
+            raise errors.UnavailableError(
+                "the database connection was lost; a write it was making may or may not be stored"
+            ) from exc
         raise
 
 

@@ -159,7 +159,7 @@ class ChatGateway:
             raise
         return _prepend(first, relay)
 
-    async def _relay(  # noqa: C901 - one try per attempt keeps the in-flight counts exact
+    async def _relay(
         self, routes: list[Route], request: ChatRequest, body: bytes | None
     ) -> AsyncGenerator[StreamItem, None]:
         """Each route in turn until one sends something; its stream then, to the end.
@@ -179,13 +179,9 @@ class ChatGateway:
                     async with contextlib.aclosing(cast(Stream, opened)) as chunks:
                         with attempt.span():  # the request goes out on the first item
                             first = await anext(chunks, None)
-                        shown = None if first is None else attempt.item(first)
-                        if shown is not None:
-                            yield shown
-                        async for chunk in chunks:
-                            shown = attempt.item(chunk)
-                            if shown is not None:
-                                yield shown
+                        async with contextlib.aclosing(_shown(attempt, first, chunks)) as out:
+                            async for item in out:
+                                yield item
             except errors.Error as exc:
                 if not attempt.sent and exc.retryable:
                     failure = self._failed(route, exc)
@@ -221,6 +217,23 @@ class ChatGateway:
             exc.message,
         )
         return exc
+
+
+async def _shown(
+    attempt: Attempt, first: StreamItem | None, rest: Stream
+) -> AsyncGenerator[StreamItem, None]:
+    """What of one backend's stream goes out to the client (see `Attempt.item`)."""
+    if first is not None:
+        shown = attempt.item(first)
+        if shown is not None:
+            yield shown
+        async for chunk in rest:
+            shown = attempt.item(chunk)
+            if shown is not None:
+                yield shown
+    tail = attempt.rest()
+    if tail:
+        yield tail
 
 
 async def _prepend(first: StreamItem | None, rest: Stream) -> AsyncIterator[StreamItem]:

@@ -21,17 +21,18 @@ from runtime.observability import metrics, tracing
 from runtime.observability.record import current
 from runtime.routing import Route
 from runtime.wire.openai import Chunk, Completion, Usage
-from runtime.wire.sse import StreamItem, usage_only, without_usage_event
+from runtime.wire.sse import StreamItem, UsageFilter, usage_only
 
 
 class Attempt:
     """One try of a request on one route."""
 
-    __slots__ = ("_backend", "_model", "_opened", "_shows_usage", "_span", "_started", "sent")
+    __slots__ = ("_backend", "_model", "_opened", "_span", "_started", "_usage", "sent")
 
     def __init__(self, route: Route, *, failover: bool, usage: bool = True) -> None:
         self._backend = route.backend.name
-        self._shows_usage = usage  # the client asked for the usage chunk of a stream
+        # the client asked for the usage chunk of a stream, or it is cut from what is relayed
+        self._usage = None if usage else UsageFilter()
         self._model = route.model
         record = current.get()
         self._opened = record.attempt(self._backend, self._model) if record is not None else None
@@ -60,10 +61,10 @@ class Attempt:
         The first sets the time to first token. Usage is counted from every item; the event
         that only reports usage goes out only to a client that asked for it.
         """
-        reported = usage(chunk)  # a short answer's relayed bytes may hold it all
-        if not self._shows_usage:
+        usage(chunk)  # a short answer's relayed bytes may hold it all
+        if self._usage is not None:
             if isinstance(chunk, bytes):
-                chunk = without_usage_event(chunk) if reported else chunk
+                chunk = self._usage.feed(chunk)
             elif usage_only(chunk):
                 return None
             if not chunk:
@@ -79,6 +80,10 @@ class Attempt:
             since = time.perf_counter() - self._started
         metrics.child(metrics.first_token, self._backend, self._model).observe(since)
         return chunk
+
+    def rest(self) -> bytes:
+        """Relayed bytes still held when the stream ended (an event without its end)."""
+        return b"" if self._usage is None else self._usage.rest()
 
     def ended(self, exc: BaseException | None) -> None:
         if exc is None:

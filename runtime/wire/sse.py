@@ -8,6 +8,7 @@ OpenAI backend's SSE, relayed untouched). `encode` turns either into SSE bytes f
 from __future__ import annotations
 
 import contextlib
+import re
 import time
 from collections.abc import AsyncGenerator, AsyncIterator
 from typing import cast
@@ -111,24 +112,56 @@ class _Reported(msgspec.Struct):
 _reported = msgspec.json.Decoder(_Reported).decode
 
 
-def without_usage_event(data: bytes) -> bytes:
-    """Relayed SSE bytes without the event that only reports usage (the rest untouched).
+# one whole `data:` event, starting where an event starts: what the usage event looks like
+_EVENT = re.compile(rb"(?:\A|(?<=\n\n)|(?<=\r\n\r\n))data: ?([^\r\n]*)(?:\n\n|\r\n\r\n)")
 
-    Only whole events are looked at: one split across two reads passes as it came.
+
+def _usage_event(payload: bytes) -> bool:
+    try:
+        shown = _reported(payload)
+    except msgspec.DecodeError:
+        return False
+    return not shown.choices and bytes(shown.usage) != b"null"
+
+
+def _boundary(data: bytes) -> int:
+    """Where the last whole event of `data` ends (0: none ends in it)."""
+    lf, crlf = data.rfind(b"\n\n"), data.rfind(b"\r\n\r\n")
+    return max(lf + 2 if lf >= 0 else 0, crlf + 4 if crlf >= 0 else 0)
+
+
+class UsageFilter:
+    """Relayed SSE bytes, fed as they are read, without the event that only reports usage.
+
+    Whole events pass at once; an unfinished one waits for its end (a client can do nothing
+    with half an event), so the usage event is found also when a read splits it. `rest()` is
+    what waits when the stream ends.
     """
-    kept, found = [], False
-    for block in data.split(b"\n\n"):
-        payload = block.strip()
-        if payload.startswith(b"data:") and b"usage" in payload:
-            try:
-                shown = _reported(payload[5:])
-            except msgspec.DecodeError:
-                shown = _Reported(choices=[msgspec.Raw(b"0")])
-            if not shown.choices and bytes(shown.usage) != b"null":
-                found = True
-                continue
-        kept.append(block)
-    return b"\n\n".join(kept) if found else data
+
+    def __init__(self) -> None:
+        self._held = b""
+
+    def feed(self, data: bytes) -> bytes:
+        if self._held:
+            data = self._held + data
+        end = _boundary(data)
+        self._held = data[end:]
+        whole = data[:end]
+        if b"usage" not in whole:
+            return whole
+        kept, start = [], 0
+        for event in _EVENT.finditer(whole):
+            if b"usage" in event[1] and _usage_event(event[1]):
+                kept.append(whole[start : event.start()])
+                start = event.end()
+        return whole if start == 0 else b"".join([*kept, whole[start:]])
+
+    def rest(self) -> bytes:
+        held, self._held = self._held, b""
+        line = held.strip()
+        if line.startswith(b"data:") and b"\n" not in line and _usage_event(line[5:]):
+            return b""
+        return held
 
 
 class SSEReader:

@@ -102,6 +102,19 @@ async def test_a_stream_shows_usage_only_to_a_client_that_asked_for_it(stack: St
         assert sent[-1]["stream_options"] == {"include_usage": True}
 
 
+async def test_stream_options_in_any_case_reach_the_backend_as_one_key(stack: Stack) -> None:
+    body = {"model": "m", "messages": HELLO, "stream": True}
+    body["Stream_Options"] = {"include_usage": True}
+    async with stack.api.stream("POST", "/v1/chat/completions", json=body) as response:
+        assert response.status_code == 200
+        text = "".join([part async for part in response.aiter_text()])
+    assert '"usage":{' in text.replace(" ", "")  # the client asked, in its own casing
+    if isinstance(stack.fake, FakeOpenAI):
+        sent = [body for _, path, body in stack.fake.requests if path.endswith("/completions")]
+        assert [key for key in sent[-1] if key.lower() == "stream_options"] == ["stream_options"]
+        assert sent[-1]["stream_options"] == {"include_usage": True}
+
+
 async def test_tool_calls_come_back_whole_and_streamed(stack: Stack) -> None:
     stack.fake.chat.tool_call("get_weather", {"city": "Paris"})
     tools = [{"type": "function", "function": {"name": "get_weather", "parameters": {}}}]

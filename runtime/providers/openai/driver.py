@@ -113,11 +113,11 @@ def _with_usage(body: bytes) -> bytes:
         rest = body[start:].lstrip()
         return b"{" + _USAGE_ASKED + (b"," if rest[:1] != b"}" else b"") + rest
     request = msgspec.json.decode(body)
-    found = next((key for key in request if key.lower() == "stream_options"), "stream_options")
-    options = request.pop(found, None)
-    request["stream_options"] = (options if isinstance(options, dict) else {}) | {
-        "include_usage": True
-    }
+    options: dict[str, object] = {}
+    for key in [key for key in request if key.lower() == "stream_options"]:
+        given = request.pop(key)
+        options |= given if isinstance(given, dict) else {}
+    request["stream_options"] = options | {"include_usage": True}
     return msgspec.json.encode(request)
 
 
