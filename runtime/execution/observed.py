@@ -110,8 +110,8 @@ class _WithUsage(msgspec.Struct):
 _usage_of = msgspec.json.Decoder(_WithUsage)
 
 
-def usage(answer: Completion | StreamItem) -> bool:
-    """Count the answer's reported tokens; whether it reported any.
+def usage(answer: Completion | StreamItem) -> None:
+    """Count the answer's reported tokens (nothing when it reports none).
 
     An answer is typed, an OpenAI body relayed as bytes, or relayed SSE bytes (whose events
     carrying a `usage` object are read; one split across two reads goes uncounted).
@@ -123,15 +123,13 @@ def usage(answer: Completion | StreamItem) -> bool:
         try:
             found = _usage_of.decode(answer).usage
         except msgspec.DecodeError:
-            return False
+            return
     elif _USAGE.search(answer):  # one scan in C: most relayed chunks carry `"usage":null`
         found = _relayed_usage(answer)
     else:
-        return False
-    if found is None:
-        return False
-    counted(found.prompt_tokens, found.completion_tokens)
-    return True
+        return
+    if found is not None:
+        counted(found.prompt_tokens, found.completion_tokens)
 
 
 _USAGE = re.compile(rb'"usage": ?\{')

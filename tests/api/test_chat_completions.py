@@ -68,32 +68,30 @@ async def test_completion_has_openai_shape_model_and_usage(stack: Stack) -> None
     assert answer.usage.total_tokens == answer.usage.prompt_tokens + answer.usage.completion_tokens
 
 
-async def test_stream_yields_chunks_that_add_up_to_the_answer(stack: Stack) -> None:
+async def streamed(stack: Stack, **options: Any) -> tuple[list[Any], str]:
+    """The chunks of a streamed answer through the openai client, and their text."""
     async with stack.client() as client:
         stream = await client.chat.completions.create(
             model="m",
             messages=HELLO,  # type: ignore[arg-type]
             stream=True,
-            stream_options={"include_usage": True},
+            **options,
         )
         chunks = [chunk async for chunk in stream]
+    return chunks, "".join(ch.delta.content or "" for c in chunks for ch in c.choices)
+
+
+async def test_stream_yields_chunks_that_add_up_to_the_answer(stack: Stack) -> None:
+    chunks, text = await streamed(stack, stream_options={"include_usage": True})
     assert len(chunks) > 2
     assert all(c.object == "chat.completion.chunk" and c.model == "m" for c in chunks)
-    text = "".join(ch.delta.content or "" for c in chunks for ch in c.choices)
     assert text == "echo: hello there"
     assert [ch.finish_reason for c in chunks for ch in c.choices if ch.finish_reason] == ["stop"]
     assert chunks[-1].usage is not None
 
 
 async def test_a_stream_shows_usage_only_to_a_client_that_asked_for_it(stack: Stack) -> None:
-    async with stack.client() as client:
-        stream = await client.chat.completions.create(
-            model="m",
-            messages=HELLO,  # type: ignore[arg-type]
-            stream=True,
-        )
-        chunks = [chunk async for chunk in stream]
-    text = "".join(ch.delta.content or "" for c in chunks for ch in c.choices)
+    chunks, text = await streamed(stack)
     assert text == "echo: hello there"
     assert [c.usage for c in chunks if c.usage is not None] == []
     assert all(c.choices for c in chunks)

@@ -54,7 +54,7 @@ class OpenAIDriver:
         event on only to a client that asked for it.
         """
         async with self._api.stream(
-            "POST", "/chat/completions", what="chat", raw=_with_usage(_body(chat))
+            "POST", "/chat/completions", what="chat", raw=_body(chat, usage=True)
         ) as response:
             async for chunk in response.aiter_raw():
                 yield chunk
@@ -121,12 +121,21 @@ def _with_usage(body: bytes) -> bytes:
     return msgspec.json.encode(request)
 
 
-def _body(chat: Chat) -> bytes:
-    """The client's request as sent (with the backend's model name), or the one we built."""
+def _body(chat: Chat, *, usage: bool = False) -> bytes:
+    """The client's request as sent (with the backend's model name), or the one we built.
+
+    With `usage`, it asks for the stream's usage event (see `stream_chat`).
+    """
     if chat.body is None:
-        return msgspec.json.encode(msgspec.structs.replace(chat.request, model=chat.model))
-    if chat.model == chat.request.model:
-        return chat.body
-    body = msgspec.json.decode(chat.body)
-    body["model"] = chat.model
-    return msgspec.json.encode(body)
+        request = msgspec.structs.replace(chat.request, model=chat.model)
+        if usage:
+            request = msgspec.structs.replace(
+                request, stream_options=oa.StreamOptions(include_usage=True)
+            )
+        return msgspec.json.encode(request)
+    body = chat.body
+    if chat.model != chat.request.model:
+        renamed = msgspec.json.decode(body)
+        renamed["model"] = chat.model
+        body = msgspec.json.encode(renamed)
+    return _with_usage(body) if usage else body
