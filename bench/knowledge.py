@@ -140,6 +140,21 @@ def bare_scan(keeper: IndexKeeper, dims: int, runs: int) -> list[float]:
     return times
 
 
+def recall(keeper: IndexKeeper, dims: int, runs: int) -> float:
+    """Share of the exact top 10 (numpy over every live row) that the index's search returns."""
+    rows = keeper.index._rows
+    assert rows is not None
+    matrix, ids = rows.matrix[: rows.count], rows.ids[: rows.count]
+    alive = rows.alive[: rows.count]
+    found = 0
+    for n in range(runs):
+        query = unit(np.random.default_rng(10_000 + n).standard_normal(dims))
+        scores = np.where(alive, matrix @ query, -np.inf)
+        exact = set(ids[np.argpartition(-scores, 10)[:10]].tolist())
+        found += len(exact & {chunk for chunk, _ in keeper.index.search(query, 10)})
+    return found / (10 * runs)
+
+
 async def main(total: int, dims: int, url: str) -> None:
     await upgrade(url)
     db = Database(url)
@@ -162,6 +177,7 @@ async def main(total: int, dims: int, url: str) -> None:
     runs = 200
     bare = percentiles(bare_scan(keeper, dims, runs))
     print(f"bare numpy scan: p50 {bare[0]:.2f} ms, p99 {bare[1]:.2f} ms (baseline)")
+    print(f"vector recall@10 against the bare exact scan: {recall(keeper, dims, runs):.3f}")
     for mode in Mode:
         p50, p99 = percentiles(await searches(service, mode, runs))
         print(

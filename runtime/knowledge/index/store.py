@@ -88,23 +88,27 @@ async def files_in_scope(session: AsyncSession, scope: Scope) -> set[str]:
 
 
 async def hydrate(session: AsyncSession, chunk_ids: Sequence[int], scope: Scope) -> dict[int, Hit]:
-    """The chunks among `chunk_ids` that still exist and are in scope, by id."""
+    """The chunks among `chunk_ids` that still exist and are in scope, by id (one statement)."""
     if not chunk_ids:
         return {}
     rows = (
         await session.execute(
-            select(ChunkRow.id, ChunkRow.seq, ChunkRow.text, ChunkRow.file_id)
+            select(ChunkRow.id.label("chunk_id"), ChunkRow.seq, ChunkRow.text, *_NODE_COLUMNS)
             .join(NodeRow, NodeRow.id == ChunkRow.file_id)
             .where(ChunkRow.id.in_(list(chunk_ids)), scope_condition(scope))
         )
     ).all()
-    files = {row.file_id for row in rows}
-    nodes = await session.execute(select(*_NODE_COLUMNS).where(NodeRow.id.in_(files)))
-    by_id = {row.id: msgspec.convert(dict(row._mapping), Node) for row in nodes}
-    return {
-        int(row.id): Hit(chunk_id=int(row.id), seq=row.seq, text=row.text, node=by_id[row.file_id])
-        for row in rows
-    }
+    nodes: dict[str, Node] = {}
+    hits: dict[int, Hit] = {}
+    for row in rows:
+        node = nodes.get(row.id)
+        if node is None:
+            fields = {column.name: getattr(row, column.name) for column in _NODE_COLUMNS}
+            node = nodes[row.id] = msgspec.convert(fields, Node)
+        hits[int(row.chunk_id)] = Hit(
+            chunk_id=int(row.chunk_id), seq=row.seq, text=row.text, node=node
+        )
+    return hits
 
 
 async def keyword_search(
