@@ -25,6 +25,17 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in WORD.findall(text)]
 
 
+def query_terms(text: str, *, limit: int = 32) -> list[str]:
+    """The distinct words a keyword search looks for: stop words out, unless nothing else is left.
+
+    A stop word is in almost every chunk: in an OR query it adds almost nothing to the ranking
+    but makes the full text search score nearly every chunk.
+    """
+    found = list(dict.fromkeys(w for w in words(text) if len(w) <= MAX_KEYWORD))
+    meaningful = [w for w in found if w not in _STOP]
+    return (meaningful or found)[:limit]
+
+
 def keywords(text: str, *, limit: int = 8) -> list[str]:
     """The most frequent meaningful words of `text`, most frequent first (ties by first seen)."""
     counts = Counter(

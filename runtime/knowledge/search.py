@@ -22,14 +22,13 @@ from runtime.knowledge.access import Visibility
 from runtime.knowledge.index import store
 from runtime.knowledge.index.keeper import IndexKeeper
 from runtime.knowledge.index.vectors import unit
-from runtime.knowledge.keywords import MAX_KEYWORD, words
+from runtime.knowledge.keywords import query_terms
 from runtime.knowledge.ports import Embedder
 from runtime.knowledge.store import everything_visible
 from runtime.knowledge.types import Node, Scope
 from runtime.observability import metrics
 
 RRF_K = 60  # reciprocal rank fusion: score = sum of 1 / (RRF_K + rank) over the two lists
-MAX_TERMS = 32
 MAX_TOPK = 10_000
 INLINE_SCAN = 2_000_000  # vector components scanned on the event loop (about a millisecond)
 
@@ -110,8 +109,7 @@ class SearchService:
                 allowed = await store.files_in_scope(session, query.scope)
         terms: list[str] = []
         if query.mode is not Mode.VECTOR:
-            terms = list(dict.fromkeys(w for w in words(query.text) if len(w) <= MAX_KEYWORD))
-            terms = terms[:MAX_TERMS]
+            terms = query_terms(query.text)
         # the two searches overlap: the scan in a worker thread, full text in the database
         vector, keyword = await asyncio.gather(
             self._vector(query, fetch, allowed, tried), self._keyword(terms, query.scope, fetch)

@@ -51,6 +51,14 @@ async def test_search_finds_the_file_that_talks_about_the_query(kb: httpx.AsyncC
     assert first["distance"] < 1.0
     assert first["keywordScore"] > 0
     assert hybrid["triedQuery"] == ["tomatoes compost", "tomatoes OR compost"]
+    # stop words are left out of the keyword query (they are in nearly every chunk) ...
+    asked = {"q": "how do I keep the tomatoes in the compost", "mode": "keyword"}
+    worded = (await kb.get("/search", params=asked)).json()
+    assert worded["triedQuery"] == ["keep OR tomatoes OR compost"]
+    assert worded["results"][0]["fileId"] == garden
+    # ... unless nothing else is left
+    only = (await kb.get("/search", params={"q": "The of", "mode": "keyword"})).json()
+    assert only["triedQuery"] == ["the OR of"]
     # scripts and styles are not text of the page
     assert [h["fileId"] for h in await search(kb, "budget", mode="keyword")] == [budget]
 
