@@ -50,7 +50,9 @@ async def test_a_streamed_turn_sends_start_deltas_done_and_stores_the_streamed_t
     assert done["message"]["id"] == start["messageId"]
     assert done["message"]["content"] == streamed
     assert done["sources"] == []
-    assert done["usage"]["completionTokens"] > 0
+    # what the backend counted (its last line's prompt_eval_count and eval_count)
+    assert done["usage"]["promptTokens"] == stack.ollama.chat.prompt_tokens
+    assert done["usage"]["completionTokens"] == len(words)
     [question, answer] = (await stack.history(chat_id))["messages"]
     assert question["content"] == "tell me"
     assert (answer["id"], answer["content"], answer["status"]) == (

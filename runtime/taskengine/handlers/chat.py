@@ -107,6 +107,8 @@ async def model_execution(ctx: TaskContext, value: Any, data_type: DataType) -> 
     if reply.timestamp == Message(role="").timestamp:
         reply = msgspec.structs.replace(reply, timestamp=ctx.now())
     history.messages.append(reply)
+    # what the backend counted, where it reports it; the estimate stands in otherwise
+    history.input_tokens = result.input_tokens or history.input_tokens
     history.output_tokens = result.output_tokens or estimate_text(reply.content)
     return Outcome(history, DataType.CHAT_HISTORY, "tool-call" if reply.call_tools else "executed")
 
