@@ -33,6 +33,7 @@ from runtime.taskengine.executor import Executor
 from runtime.taskengine.ports import Source
 from runtime.taskengine.schema import ChainDefinition
 from runtime.taskengine.types import ChainError, RunResult
+from runtime.wire.openai import Chunk
 from runtime.wire.sse import DONE, encode, error_event
 
 
@@ -156,13 +157,14 @@ class ChainChat:
         except BaseException:  # the client left before the first token: stop the chain
             await _stop(task)
             raise
+        asked = request.wants_usage
         if first is None:  # nothing streamed: the chain has finished (or failed) already
             result = await task
-            return self._whole(result, ids, sources)
-        return self._relay(task, queue, first, (ids, sources))
+            return self._whole(result, ids, sources, asked=asked)
+        return self._relay(task, queue, first, (ids, sources, asked))
 
     def _whole(
-        self, result: RunResult, ids: tuple[str, int, str], sources: list[Source]
+        self, result: RunResult, ids: tuple[str, int, str], sources: list[Source], *, asked: bool
     ) -> AsyncIterator[bytes]:
         """A chain with no streamable step: its final answer in one chunk."""
         response = self._response(result)
@@ -175,8 +177,8 @@ class ChainChat:
                 yield encode(tool_calls_chunk(*ids, choice.message.tool_calls))
             else:
                 yield encode(content_chunk(*ids, choice.message.content or ""))
-            yield _final(ids, choice.finish_reason or "stop", sources)
-            yield DONE
+            for ending in _ending(ids, choice.finish_reason or "stop", sources, response, asked):
+                yield ending
 
         return chunks()
 
@@ -185,9 +187,9 @@ class ChainChat:
         task: asyncio.Future[RunResult],
         queue: asyncio.Queue[str | None],
         first: str,
-        stream: tuple[tuple[str, int, str], list[Source]],
+        stream: tuple[tuple[str, int, str], list[Source], bool],
     ) -> AsyncIterator[bytes]:
-        ids, sources = stream
+        ids, sources, asked = stream
         try:
             text: str | None = first
             while text is not None:
@@ -202,10 +204,24 @@ class ChainChat:
             if choice is not None and choice.message.tool_calls:
                 yield encode(tool_calls_chunk(*ids, choice.message.tool_calls))
             reason = (choice.finish_reason if choice is not None else None) or "stop"
-            yield _final(ids, reason, sources)
-            yield DONE
+            for ending in _ending(ids, reason, sources, response, asked):
+                yield ending
         finally:
             await _stop(task)  # when the client went away, the chain is still running
+
+
+def _ending(
+    ids: tuple[str, int, str],
+    reason: str,
+    sources: list[Source],
+    response: OpenAIChatResponse,
+    asked: bool,  # noqa: FBT001
+) -> list[bytes]:
+    """The last chunk, the usage chunk (no choices, as OpenAI sends it) if asked, `[DONE]`."""
+    ending = [_final(ids, reason, sources)]
+    if asked and response.usage is not None:
+        ending.append(encode(Chunk(id=ids[0], created=ids[1], model=ids[2], usage=response.usage)))
+    return [*ending, DONE]
 
 
 def _final(ids: tuple[str, int, str], reason: str, sources: list[Source]) -> bytes:

@@ -14,7 +14,15 @@ import msgspec
 
 from runtime.wire.openai import AnswerMessage as ResponseMessage
 from runtime.wire.openai import ChatMessage as OpenAIMessage
-from runtime.wire.openai import Choice, FunctionCall, FunctionSpec, ToolCall, ToolSpec, Usage
+from runtime.wire.openai import (
+    Choice,
+    FunctionCall,
+    FunctionSpec,
+    StreamOptions,
+    ToolCall,
+    ToolSpec,
+    Usage,
+)
 from runtime.wire.openai import Completion as OpenAIChatResponse
 
 __all__ = [
@@ -69,9 +77,15 @@ class OpenAIChatRequest(msgspec.Struct, omit_defaults=True):
     stop: list[str] | None = None
     n: int | None = None
     stream: bool | None = None
+    stream_options: StreamOptions | None = None
     presence_penalty: float | None = None
     frequency_penalty: float | None = None
     user: str | None = None
+
+    @property
+    def wants_usage(self) -> bool:
+        """A stream's last chunk before `[DONE]` carries the usage (OpenAI's `include_usage`)."""
+        return bool(self.stream_options and self.stream_options.include_usage)
 
 
 class SearchResult(msgspec.Struct):

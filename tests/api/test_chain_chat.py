@@ -204,6 +204,40 @@ async def test_stream_sends_tokens_as_the_backend_produces_them(stack: Stack) ->
     assert whole.choices[0].message.content == "".join(pieces)
 
 
+async def test_a_stream_asked_for_its_usage_ends_with_what_the_backend_counted(
+    stack: Stack,
+) -> None:
+    words = ["one ", "two ", "three"]
+    stack.ollama.chat.stream(words)
+    async with stack.client("chat") as client:
+        asked = await client.chat.completions.create(
+            model="m",
+            messages=HELLO,  # type: ignore[arg-type]
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+        chunks = [chunk async for chunk in asked]
+        stack.ollama.chat.stream(words)
+        plain = [
+            chunk
+            async for chunk in await client.chat.completions.create(
+                model="m",
+                messages=HELLO,  # type: ignore[arg-type]
+                stream=True,
+            )
+        ]
+    *content, counted = chunks
+    assert "".join(c.choices[0].delta.content or "" for c in content) == "".join(words)
+    assert content[-1].choices[0].finish_reason == "stop"
+    assert counted.choices == []  # the usage chunk, as OpenAI sends it: after the last choice
+    assert counted.usage is not None
+    assert counted.usage.prompt_tokens == stack.ollama.chat.prompt_tokens
+    assert counted.usage.completion_tokens == len(words)
+    assert all(c.usage is None for c in content)
+    assert plain[-1].choices[0].finish_reason == "stop"
+    assert all(c.usage is None for c in plain)
+
+
 async def test_a_stream_that_breaks_ends_with_an_error_event(stack: Stack) -> None:
     stack.ollama.chat.stream(["one ", "two ", "three ", "four"], delay=0.05)
     stack.ollama.chat.die_after = 2
