@@ -41,11 +41,9 @@ def unit(vector: Sequence[float]) -> Matrix:
 
 def quantized(matrix: Matrix) -> tuple[npt.NDArray[np.int8], Matrix]:
     """Each row in int8 (its largest component at 127) and the factor that undoes it."""
-    peak = np.abs(matrix).max(axis=1, initial=0.0)
-    scale = np.divide(_LEVELS, peak, out=np.zeros_like(peak), where=peak > 0)
-    codes = np.rint(matrix * scale[:, None]).astype(np.int8)
-    undo = np.divide(1.0, scale, out=np.zeros_like(scale), where=scale > 0)
-    return codes, undo.astype(np.float32)
+    undo = (np.abs(matrix).max(axis=1, initial=0.0) / _LEVELS).astype(np.float32)
+    scale = np.divide(1.0, undo, out=np.zeros_like(undo), where=undo > 0)
+    return np.rint(matrix * scale[:, None]).astype(np.int8), undo
 
 
 class _Rows:
