@@ -1,6 +1,6 @@
 """What observability costs: server CPU per /v1/chat/completions request, with it vs without.
 
-Run by hand: `python bench/observability.py [seconds-per-run]`. Four servers of this tree,
+Run by hand: `python bench/observability.py [seconds-per-run] [rounds]`. Four servers of this tree,
 each pinned to core 0, proxy to one fast fake backend (core 1):
 - `none`: `bench/unobserved.py`, the server with observability taken out (the baseline);
 - `log off`: `RUNTIME_LOG_LEVEL=WARNING`: request ids, metrics, spans off, activity kept in
@@ -8,8 +8,11 @@ each pinned to core 0, proxy to one fast fake backend (core 1):
 - `log on`: the same at INFO, one access line per request (to a file): the issue's target,
   logging + metrics + tracing off;
 - `stored`: `log on` with the activity records written every second (the default).
-Runs alternate, three rounds, so drift hits all alike; it prints the best CPU ms per request
-and the added CPU against `none`. Then it counts the activity rows kept in the database.
+Runs alternate (`rounds`, default 6), so drift hits all alike; it prints the best CPU ms per
+request, the added CPU against `none` (best against best), and the median of each round's
+added CPU against that round's `none` (this host's speed drifts by up to 2x within minutes:
+the paired median is the steadier figure). Then it counts the activity rows kept in the
+database.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import json
 import os
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -59,6 +63,7 @@ async def cpu_per_request(port: int, pid: int, seconds: float) -> tuple[float, f
 
 def main() -> None:
     seconds = float(sys.argv[1]) if len(sys.argv) > 1 else 5.0
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 6
     fake_port = free_port()
     with tempfile.TemporaryDirectory() as tmp:
         fake = subprocess.Popen(
@@ -92,7 +97,7 @@ def main() -> None:
                 os.sched_setaffinity(0, {1})
             cpu: dict[str, list[float]] = {name: [] for name in kinds}
             rps: dict[str, list[float]] = {name: [] for name in kinds}
-            for _ in range(3):
+            for _ in range(rounds):
                 for name, (port, process) in servers.items():
                     used, rate = asyncio.run(cpu_per_request(port, process.pid, seconds))
                     cpu[name].append(used)
@@ -100,9 +105,12 @@ def main() -> None:
             base = min(cpu["none"])
             for name in kinds:
                 best = min(cpu[name])
+                pairs = zip(cpu[name], cpu["none"], strict=True)
+                paired = statistics.median(a - b for a, b in pairs)
                 print(
                     f"{name:<10} cpu {best * 1000:7.3f} ms/request  {max(rps[name]):7.0f} req/s"
                     f"  added {(best - base) * 1000:+.3f} ms  x{best / base:.2f} of none"
+                    f"  paired median {paired * 1000:+.3f} ms"
                 )
             asyncio.run(asyncio.sleep(2))  # one more activity write
             with sqlite3.connect(Path(tmp, "stored.db")) as db:

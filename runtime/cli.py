@@ -19,6 +19,7 @@ from runtime.config import ConfigError, Settings
 from runtime.db.migrate import upgrade
 from runtime.observability import logs, tracing
 
+GC_YOUNG = 10_000  # net allocations between collections of the youngest generation
 log = logging.getLogger("runtime")
 
 
@@ -68,6 +69,10 @@ def _serve(settings: Settings, *, host: str, port: int) -> int:
     # frozen, it is no longer walked by every full collection (~90 ms each, in a request).
     gc.collect()
     gc.freeze()
+    # A request allocates a few hundred tracked objects, nearly all freed by reference
+    # counting; at the default 700 the youngest generation was collected every few requests
+    # (each walk also takes the ~16 requests in flight): 8-25 µs of CPU per request.
+    gc.set_threshold(GC_YOUNG, 10, 10)
     # uvicorn re-raises the signal it handled once shutdown is complete; a graceful stop
     # on SIGTERM or Ctrl-C is a normal exit for us, so that re-raise lands on a no-op.
     for sig in (signal.SIGINT, signal.SIGTERM):

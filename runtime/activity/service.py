@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
-from prometheus_client import Counter
 
 from runtime import errors
 from runtime.activity import alerts as rules
@@ -36,12 +35,13 @@ from runtime.activity.types import (
 from runtime.background import wait_any
 from runtime.db import Database
 from runtime.nul import escape_nul
+from runtime.observability import metrics
 from runtime.observability.ops import Operation, Operations
 from runtime.observability.record import RequestRecord
 
 log = logging.getLogger("runtime.activity")
 PRUNE_EVERY = 60.0  # seconds
-dropped = Counter(
+dropped = metrics.counter(
     "runtime_activity_dropped_total", "Activity records dropped before they were stored"
 )
 

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import msgspec
 
-from runtime.observability import metrics, tracing
+from runtime.observability import logs, metrics, tracing
 from runtime.observability.record import RequestRecord, current
 from runtime.wire import ids
 
@@ -153,9 +153,9 @@ def _error_message(body: bytes) -> str:
 
 
 def _account(record: RequestRecord, quiet: bool, *, fields: bool) -> None:  # noqa: FBT001
-    status = str(record.status)
-    metrics.child(metrics.http_requests, record.method, record.route, status).inc()
-    metrics.child(metrics.http_duration, record.method, record.route).observe(record.duration)
+    answered = metrics.answered(record.method, record.route, record.status)
+    answered.count.inc()
+    answered.duration.observe(record.duration)
     level = logging.DEBUG if quiet else logging.INFO
     if not log.isEnabledFor(level):
         return
@@ -170,14 +170,13 @@ def _account(record: RequestRecord, quiet: bool, *, fields: bool) -> None:  # no
     for name, value in named:
         if value:
             line += f" {name}={value}"
-    # made directly: `log.log` would look up its caller's file and line, a stack walk per request
-    entry = log.makeRecord(log.name, level, __file__, 0, line, (), None)
+    found = None
     if fields:
-        entry.fields = {
+        found = {
             "method": record.method,
             "route": record.route,
             "status": record.status,
             "ms": round(ms, 3),
             "requestId": record.id,
         } | {name: value for name, value in named if value}
-    log.handle(entry)
+    logs.access(log, level, line, found)

@@ -27,13 +27,14 @@ from runtime.wire.sse import StreamItem, UsageFilter, usage_only
 class Attempt:
     """One try of a request on one route."""
 
-    __slots__ = ("_backend", "_model", "_opened", "_span", "_started", "_usage", "sent")
+    __slots__ = ("_backend", "_metrics", "_model", "_opened", "_span", "_started", "_usage", "sent")
 
     def __init__(self, route: Route, *, failover: bool, usage: bool = True) -> None:
         self._backend = route.backend.name
         # the client asked for the usage chunk of a stream, or it is cut from what is relayed
         self._usage = None if usage else UsageFilter()
         self._model = route.model
+        self._metrics = metrics.routed(self._backend, self._model)
         record = current.get()
         self._opened = record.attempt(self._backend, self._model) if record is not None else None
         self._started = time.perf_counter()
@@ -78,7 +79,7 @@ class Attempt:
             since = record.first_token
         else:
             since = time.perf_counter() - self._started
-        metrics.child(metrics.first_token, self._backend, self._model).observe(since)
+        self._metrics.first_token.observe(since)
         return chunk
 
     def rest(self) -> bytes:
@@ -96,8 +97,7 @@ class Attempt:
             outcome = "cancelled"
             message = "cancelled" if isinstance(exc, asyncio.CancelledError) else type(exc).__name__
         seconds = time.perf_counter() - self._started
-        metrics.child(metrics.backend_requests, self._backend, self._model, outcome).inc()
-        metrics.child(metrics.backend_duration, self._backend, self._model).observe(seconds)
+        self._metrics.ended(outcome, seconds)
         if self._opened is not None:
             self._opened.close(outcome, message)
         tracing.end(self._span, message if outcome != "ok" else "")
@@ -157,8 +157,9 @@ def counted(prompt_tokens: int, completion_tokens: int = 0) -> None:
         return
     record.tokens_in += prompt_tokens
     record.tokens_out += completion_tokens
-    metrics.child(metrics.tokens, record.backend, record.model, "in").inc(prompt_tokens)
-    metrics.child(metrics.tokens, record.backend, record.model, "out").inc(completion_tokens)
+    routed = metrics.routed(record.backend, record.model)
+    routed.tokens_in.inc(prompt_tokens)
+    routed.tokens_out.inc(completion_tokens)
 
 
 class ChainWatch:

@@ -8,6 +8,7 @@ request (background loops) finds no record and writes nothing.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
@@ -26,9 +27,9 @@ class RequestRecord:
         "key",
         "method",
         "model",
+        "passed_over",
         "path",
         "route",
-        "skipped",
         "started",
         "started_at",
         "status",
@@ -59,16 +60,22 @@ class RequestRecord:
         self.tokens_estimated = 0  # prompt sizes estimated before the calls (tokens per minute)
         self.chain = ""
         self.steps: Any = None  # a chain run's captured steps, converted when stored
-        self.skipped: list[tuple[str, str]] = []  # (backend, why it was not a candidate)
-        self.attempts: list[Attempt] = []
+        # (backend, why it was not a candidate), worked out only when the record is read
+        self.passed_over: Callable[[], list[tuple[str, str]]] | None = None
+        self.attempts: tuple[Attempt, ...] = ()  # a tuple: most requests make one
 
     def attempt(self, backend: str, model: str) -> Attempt:
         """Open an attempt on a backend; the caller closes it with its outcome."""
         opened = Attempt(backend, model)
-        self.attempts.append(opened)
+        self.attempts = (*self.attempts, opened)  # at most a few
         self.backend = backend
         self.model = model
         return opened
+
+    @property
+    def skipped(self) -> list[tuple[str, str]]:
+        """Each backend that was not a candidate, and why."""
+        return self.passed_over() if self.passed_over is not None else []
 
     @property
     def tokens(self) -> int:

@@ -6,6 +6,7 @@ and the failure says why (see `refusal`).
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Awaitable, Callable
 
@@ -21,7 +22,7 @@ from runtime.state import catalog
 from runtime.state.catalog import Offer
 from runtime.state.names import canonical
 from runtime.state.snapshot import SnapshotHolder
-from runtime.state.types import ModelFacts
+from runtime.state.types import ModelFacts, Snapshot
 
 MAX_ATTEMPTS = 2  # the first choice, then one other candidate
 Recheck = Callable[[str], Awaitable[ModelFacts]]
@@ -76,15 +77,15 @@ class Resolver:
         untried: list[Route],
         reach: frozenset[tuple[str, str]] | None,
     ) -> None:
-        """Tell the request's activity record why the other backends were passed over."""
+        """Tell the request's activity record why the other backends were passed over.
+
+        The reasons are worked out if the record is read (the snapshot is immutable).
+        """
         record = current.get()
-        if record is None:
-            return
-        record.skipped = passed_over(self._holder.current, request, found, reach)
-        record.skipped += [
-            (route.backend.name, "not tried: a request tries at most two backends")
-            for route in untried
-        ]
+        if record is not None:
+            record.passed_over = functools.partial(
+                _passed_over, self._holder.current, request, found, untried, reach
+            )
 
     def offers(self) -> list[Offer]:
         """The models that can be served now (see `state.catalog`)."""
@@ -103,3 +104,16 @@ class Resolver:
             if any(canonical(name) == wanted for name in state.models)
         )
         return ModelFacts(model=model, declared=True, states=states)
+
+
+def _passed_over(
+    snapshot: Snapshot,
+    request: RouteRequest,
+    found: list[Route],
+    untried: list[Route],
+    reach: frozenset[tuple[str, str]] | None,
+) -> list[tuple[str, str]]:
+    untried_reason = "not tried: a request tries at most two backends"
+    return passed_over(snapshot, request, found, reach) + [
+        (route.backend.name, untried_reason) for route in untried
+    ]
