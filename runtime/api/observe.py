@@ -61,7 +61,8 @@ class Observer:
         self._fields = fields  # JSON lines: each access line also carries its fields
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send, app: App) -> None:
-        request_id, trace_id, headers = _identity(scope)
+        traced = tracing.enabled()
+        request_id, trace_id, headers = _identity(scope, traced=traced)
         path: str = scope["path"]
         record = RequestRecord(request_id, scope["method"], path, trace_id)
         quiet = path in QUIET
@@ -80,7 +81,7 @@ class Observer:
             await send(message)
 
         try:
-            if tracing.enabled():
+            if traced:
                 await self._traced(scope, receive, observed, app, record, headers)
             else:
                 await app(scope, receive, observed)
@@ -126,10 +127,9 @@ class Observer:
                         tracing.failed(opened, record.error or "server error")
 
 
-def _identity(scope: Scope) -> tuple[str, str, dict[str, str]]:
+def _identity(scope: Scope, *, traced: bool) -> tuple[str, str, dict[str, str]]:
     """The request id, the trace id, and (with tracing on) the headers a parent comes from."""
     request_id = trace_id = ""
-    traced = tracing.enabled()
     headers: dict[str, str] = {}
     for name, value in scope["headers"]:
         if name == b"x-request-id" and _SANE_ID.fullmatch(value):
@@ -161,22 +161,29 @@ def _account(record: RequestRecord, quiet: bool, *, fields: bool) -> None:  # no
         return
     ms = record.duration * 1000
     line = f"{record.method} {record.route} {record.status} {ms:.2f}ms id={record.id}"
-    named = (
-        ("traceId", record.trace_id),
-        ("key", record.key),
-        ("backend", record.backend),
-        ("model", record.model),
-    )
-    for name, value in named:
-        if value:
-            line += f" {name}={value}"
-    found = None
-    if fields:
-        found = {
-            "method": record.method,
-            "route": record.route,
-            "status": record.status,
-            "ms": round(ms, 3),
-            "requestId": record.id,
-        } | {name: value for name, value in named if value}
-    logs.access(log, level, line, found)
+    if record.trace_id:
+        line += f" traceId={record.trace_id}"
+    if record.key:
+        line += f" key={record.key}"
+    if record.backend:
+        line += f" backend={record.backend}"
+    if record.model:
+        line += f" model={record.model}"
+    logs.access(log, level, line, _fields(record, ms) if fields else None)
+
+
+def _fields(record: RequestRecord, ms: float) -> dict[str, Any]:
+    """The access line's parts, as JSON lines carry them."""
+    named = {
+        "traceId": record.trace_id,
+        "key": record.key,
+        "backend": record.backend,
+        "model": record.model,
+    }
+    return {
+        "method": record.method,
+        "route": record.route,
+        "status": record.status,
+        "ms": round(ms, 3),
+        "requestId": record.id,
+    } | {name: value for name, value in named.items() if value}

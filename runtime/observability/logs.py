@@ -30,7 +30,11 @@ Fields = dict[str, Any] | None
 # an access line's parts (`access`): created, level name, logger name, message, fields
 Parts = tuple[float, str, str, str, Fields]
 Item = logging.LogRecord | Parts | None
-_ours: _Enqueue | None = None  # the handler `configure` put on the root logger
+_ours: _Enqueue | None = None
+_LEVELS = {
+    logging.DEBUG: "DEBUG",
+    logging.INFO: "INFO",
+}  # an access line's  # the handler `configure` put on the root logger
 
 
 class _Stamp:
@@ -150,7 +154,8 @@ def access(logger: logging.Logger, level: int, message: str, fields: Fields = No
     """
     ours = _ours
     if ours is not None and _alone(logger, ours, level):
-        ours.records.put((time.time(), logging.getLevelName(level), logger.name, message, fields))
+        name = _LEVELS.get(level) or logging.getLevelName(level)
+        ours.records.put((time.time(), name, logger.name, message, fields))
         return
     entry = logger.makeRecord(logger.name, level, __file__, 0, message, (), None)
     if fields:
