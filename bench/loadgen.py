@@ -95,6 +95,26 @@ async def run(host: str, port: int, request: bytes, *, concurrency: int, seconds
     return result
 
 
+async def count(host: str, port: int, request: bytes, *, concurrency: int, total: int) -> int:
+    """Send `total` requests over `concurrency` connections; how many were answered 2xx."""
+    left, answered = total, 0
+
+    async def worker() -> None:
+        nonlocal left, answered
+        reader, writer = await asyncio.open_connection(host, port)
+        try:
+            while left > 0:
+                left -= 1
+                writer.write(request)
+                status, _ = await _read_response(reader)
+                answered += 200 <= status < 300
+        finally:
+            writer.close()
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return answered
+
+
 def post(path: str, body: bytes, host: str = "127.0.0.1") -> bytes:
     return (
         f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"

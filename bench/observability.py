@@ -34,9 +34,17 @@ from loadgen import post, run
 from proxy import HERE, cpu_seconds, free_port, pinned, register, wait_port
 
 ROWS = 5000  # RUNTIME_ACTIVITY_ROWS for the servers of this tree
+KINDS = {  # name: (log level, activity flush seconds)
+    "none": ("WARNING", "3600"),
+    "log off": ("WARNING", "3600"),
+    "log on": ("INFO", "3600"),
+    "stored": ("INFO", "1"),
+}
 
 
-def server(port: int, tmp: str, name: str, level: str, flush: str) -> subprocess.Popen[bytes]:
+def server(
+    port: int, tmp: str, name: str, level: str, flush: str, under: tuple[str, ...] = ()
+) -> subprocess.Popen[bytes]:
     env = os.environ | {
         "RUNTIME_ACTIVITY_FLUSH_SECONDS": flush,
         "DATABASE_URL": f"sqlite:///{tmp}/{name}.db",
@@ -48,7 +56,7 @@ def server(port: int, tmp: str, name: str, level: str, flush: str) -> subprocess
     }
     log = Path(tmp, f"{name}.log").open("wb")  # noqa: SIM115 - lives as long as the server
     entry = [str(HERE / "unobserved.py")] if name == "none" else ["-m", "runtime"]
-    command = [sys.executable, *entry, "serve", "--port", str(port)]
+    command = [*under, sys.executable, *entry, "serve", "--port", str(port)]
     return subprocess.Popen(pinned(0, command), env=env, cwd=HERE.parent, stderr=log, stdout=log)
 
 
@@ -76,12 +84,7 @@ def main() -> None:
                 ],
             )
         )  # fmt: skip
-        kinds = {
-            "none": ("WARNING", "3600"),
-            "log off": ("WARNING", "3600"),
-            "log on": ("INFO", "3600"),
-            "stored": ("INFO", "1"),
-        }
+        kinds = KINDS
         servers = {}
         try:
             wait_port(fake_port)

@@ -79,8 +79,8 @@ def cpu_seconds(pid: int) -> float:
     return total / 1e9
 
 
-def wait_port(port: int) -> None:
-    for _ in range(300):
+def wait_port(port: int, tries: int = 300) -> None:
+    for _ in range(tries):
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
         except OSError:

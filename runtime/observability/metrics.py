@@ -15,11 +15,10 @@ Hot paths use `child()` (a cached labelled child) so a request pays a dict looku
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Gauge, generate_latest, values
 from prometheus_client import Counter as _Counter
 from prometheus_client import Histogram as _Histogram
 from prometheus_client.multiprocess import MultiProcessCollector
@@ -27,7 +26,9 @@ from prometheus_client.registry import REGISTRY
 
 from runtime.observability import tally
 
-SHARED = bool(os.environ.get("PROMETHEUS_MULTIPROC_DIR"))  # values live in files, per worker
+# prometheus_client chose its value class from the environment when it was imported: files
+# per worker when PROMETHEUS_MULTIPROC_DIR is set. Follow its choice, never read it twice.
+SHARED = values.ValueClass is not values.MutexValue
 Family = Any  # a tally family, or prometheus_client's Counter or Histogram when SHARED
 
 
