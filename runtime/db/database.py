@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import (
 
 from runtime.db.errors import translate
 from runtime.db.liveness import ping_when_idle
+from runtime.db.readers import SqliteReaders
 from runtime.db.writer import SqliteWriter, Unit
 
 T = TypeVar("T")
@@ -53,6 +54,7 @@ class Database:
         # handler. Queueing our own transactions on an asyncio lock hands it over at once.
         self._writer = asyncio.Lock() if self.is_sqlite else None
         self._thread = SqliteWriter(url, _sqlite_pragmas, _sqlite_begin) if self.is_sqlite else None
+        self._reading = SqliteReaders(url, _sqlite_pragmas) if self.is_sqlite else None
         self._undoing: set[asyncio.Future[Any]] = set()  # undo units of callers that left
 
     @asynccontextmanager
@@ -138,6 +140,19 @@ class Database:
             await connection.execution_options(isolation_level="AUTOCOMMIT")
             return await connection.run_sync(unit)
 
+    async def query(self, unit: Unit[T]) -> T:
+        """Run `unit` (a plain function of a Core connection) for reads only; its result.
+
+        For hot reads: on SQLite in one step on a reader thread (`runtime.db.readers`), on
+        PostgreSQL through `run_sync` on a pooled connection without BEGIN and COMMIT. Each
+        statement sees what is committed when it runs (no snapshot across statements); what
+        it writes may not be kept. Errors come out as `runtime.errors` types.
+        """
+        with translate():
+            if self._reading is None:
+                return await self._run_alone(unit)
+            return await self._reading.run(unit)
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
         """A session for reads only; on SQLite it does not wait for the write lock.
@@ -162,6 +177,8 @@ class Database:
     async def dispose(self) -> None:
         if self._thread is not None:
             await self._thread.close()
+        if self._reading is not None:
+            await self._reading.close()
         await self.engine.dispose()
         if self._read_engine is not None:
             await self._read_engine.dispose()

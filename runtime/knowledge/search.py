@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import enum
 import functools
+import heapq
+import itertools
+import os
 import time
 
 import msgspec
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime import errors
 from runtime.db import Database
@@ -31,6 +33,9 @@ from runtime.observability import metrics
 RRF_K = 60  # reciprocal rank fusion: score = sum of 1 / (RRF_K + rank) over the two lists
 MAX_TOPK = 10_000
 INLINE_SCAN = 2_000_000  # vector components scanned on the event loop (about a millisecond)
+KEYWORD_PART = 40_000  # chunk ids a SQLite keyword search scores on one thread, at least
+PARTS = min(4, os.cpu_count() or 1)  # SQLite keyword search parts at most (readers: 4)
+SPAN_AGE = 5.0  # seconds a looked-up chunk id span is used
 
 
 class Mode(enum.StrEnum):
@@ -76,12 +81,20 @@ class SearchService:
     """Searches the chunks of indexed files."""
 
     def __init__(
-        self, db: Database, embedder: Embedder, keeper: IndexKeeper, visibility: Visibility
+        self,
+        db: Database,
+        embedder: Embedder,
+        keeper: IndexKeeper,
+        visibility: Visibility,
+        *,
+        keyword_part: int = KEYWORD_PART,
     ) -> None:
         self._db = db
         self._embedder = embedder
         self._keeper = keeper
         self._visibility = visibility
+        self._span, self._span_at = (0, 0), -SPAN_AGE
+        self._keyword_part = keyword_part
 
     async def search(self, query: Query) -> Found:
         """The best `topk` chunks the caller may view (timed: `runtime_search_duration_seconds`)."""
@@ -105,8 +118,9 @@ class SearchService:
         tried: list[str] = []
         allowed = None
         if query.scope != Scope() or not everything_visible():
-            async with self._db.read() as session:
-                allowed = await store.files_in_scope(session, query.scope)
+            allowed = await self._db.query(
+                functools.partial(store.files_in_scope, scope=query.scope)
+            )
         terms: list[str] = []
         if query.mode is not Mode.VECTOR:
             terms = query_terms(query.text)
@@ -116,14 +130,39 @@ class SearchService:
         )
         if terms:
             tried.append(" OR ".join(terms))
-        async with self._db.read() as session:
-            return Found(results=await _fused(session, query, vector, keyword), tried=tried)
+        return Found(results=await self._fused(query, vector, keyword), tried=tried)
 
     async def _keyword(self, terms: list[str], scope: Scope, fetch: int) -> list[tuple[int, float]]:
         if not terms:
             return []
-        async with self._db.read() as session:
-            return await store.keyword_search(session, terms, scope, fetch)
+        search = functools.partial(store.keyword_search, terms=terms, scope=scope, limit=fetch)
+        ranges = await self._ranges()
+        if len(ranges) == 1:
+            return await self._db.query(search)
+        # SQLite scores every match on one thread: split by chunk id, the parts on reader
+        # threads at once; each part's best with the whole table's scores, merged
+        parts = await asyncio.gather(
+            *(self._db.query(functools.partial(search, above=a, upto=b)) for a, b in ranges)
+        )
+        return heapq.nlargest(fetch, itertools.chain.from_iterable(parts), key=_score)
+
+    async def _ranges(self) -> list[tuple[int | None, int | None]]:
+        """Adjoining chunk id ranges covering every id, one per `keyword_part` (SQLite only).
+
+        The span is looked up at most every `SPAN_AGE` seconds: a stale one only splits the
+        work less evenly, as the first range is open below and the last above.
+        """
+        if not self._db.is_sqlite:
+            return [(None, None)]
+        now = time.monotonic()
+        if now - self._span_at > SPAN_AGE:
+            self._span = await self._db.query(store.chunk_id_span)
+            self._span_at = now
+        low, high = self._span
+        count = min(PARTS, max(1, (high - low) // self._keyword_part))
+        cuts = [low + (high - low) * n // count for n in range(1, count)]
+        bounds: list[int | None] = [None, *cuts, None]
+        return list(itertools.pairwise(bounds))
 
     async def _vector(
         self, query: Query, fetch: int, allowed: set[str] | None, tried: list[str]
@@ -155,38 +194,40 @@ class SearchService:
         async with self._visibility.applied(), self._db.read() as session:
             return await store.list_keywords(session, after, limit)
 
-
-async def _fused(
-    session: AsyncSession,
-    query: Query,
-    vector: list[tuple[int, float]],
-    keyword: list[tuple[int, float]],
-) -> list[Result]:
-    """Reciprocal rank fusion of the two lists, checked against the database."""
-    scores: dict[int, float] = {}
-    for hits in (vector, keyword):
-        for rank, (chunk_id, _) in enumerate(hits, start=1):
-            scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
-    distances, matches = dict(vector), dict(keyword)
-    order = sorted(scores, key=lambda chunk_id: -scores[chunk_id])
-    found = await store.hydrate(session, order[: query.topk * 2], query.scope)
-    results: list[Result] = []
-    for chunk_id in order:
-        hit = found.get(chunk_id)
-        if hit is None:
-            continue  # deleted meanwhile, or out of scope
-        results.append(
-            Result(
-                rank=len(results) + 1,
-                score=scores[chunk_id],
-                chunk_id=chunk_id,
-                seq=hit.seq,
-                text=hit.text,
-                node=hit.node,
-                distance=distances.get(chunk_id),
-                keyword_score=matches.get(chunk_id),
-            )
+    async def _fused(
+        self, query: Query, vector: list[tuple[int, float]], keyword: list[tuple[int, float]]
+    ) -> list[Result]:
+        """Reciprocal rank fusion of the two lists, checked against the database."""
+        scores: dict[int, float] = {}
+        for hits in (vector, keyword):
+            for rank, (chunk_id, _) in enumerate(hits, start=1):
+                scores[chunk_id] = scores.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank)
+        distances, matches = dict(vector), dict(keyword)
+        order = sorted(scores, key=lambda chunk_id: -scores[chunk_id])
+        found = await self._db.query(
+            functools.partial(store.hydrate, chunk_ids=order[: query.topk * 2], scope=query.scope)
         )
-        if len(results) == query.topk:
-            break
-    return results
+        results: list[Result] = []
+        for chunk_id in order:
+            hit = found.get(chunk_id)
+            if hit is None:
+                continue  # deleted meanwhile, or out of scope
+            results.append(
+                Result(
+                    rank=len(results) + 1,
+                    score=scores[chunk_id],
+                    chunk_id=chunk_id,
+                    seq=hit.seq,
+                    text=hit.text,
+                    node=hit.node,
+                    distance=distances.get(chunk_id),
+                    keyword_score=matches.get(chunk_id),
+                )
+            )
+            if len(results) == query.topk:
+                break
+        return results
+
+
+def _score(hit: tuple[int, float]) -> float:
+    return hit[1]

@@ -6,10 +6,9 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import msgspec
-from sqlalchemy import delete, func, insert, literal_column, select, table, text
+from sqlalchemy import Connection, delete, func, insert, literal_column, select, table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from runtime.db.dialect import is_postgres
 from runtime.db.tables.knowledge import ChunkRow, KeywordRow, NodeRow
 from runtime.knowledge.store import everything_visible, scope_condition
 from runtime.knowledge.types import Node, Scope
@@ -82,21 +81,21 @@ async def vectors(
         yield int(chunk_id), str(file_id), bytes(vector)
 
 
-async def files_in_scope(session: AsyncSession, scope: Scope) -> set[str]:
-    rows = await session.scalars(select(NodeRow.id).where(scope_condition(scope)))
-    return set(rows)
+# The search path's reads are read units (`Database.query`): plain functions of a connection.
 
 
-async def hydrate(session: AsyncSession, chunk_ids: Sequence[int], scope: Scope) -> dict[int, Hit]:
+def files_in_scope(connection: Connection, scope: Scope) -> set[str]:
+    return set(connection.scalars(select(NodeRow.id).where(scope_condition(scope))))
+
+
+def hydrate(connection: Connection, chunk_ids: Sequence[int], scope: Scope) -> dict[int, Hit]:
     """The chunks among `chunk_ids` that still exist and are in scope, by id (one statement)."""
     if not chunk_ids:
         return {}
-    rows = (
-        await session.execute(
-            select(ChunkRow.id.label("chunk_id"), ChunkRow.seq, ChunkRow.text, *_NODE_COLUMNS)
-            .join(NodeRow, NodeRow.id == ChunkRow.file_id)
-            .where(ChunkRow.id.in_(list(chunk_ids)), scope_condition(scope))
-        )
+    rows = connection.execute(
+        select(ChunkRow.id.label("chunk_id"), ChunkRow.seq, ChunkRow.text, *_NODE_COLUMNS)
+        .join(NodeRow, NodeRow.id == ChunkRow.file_id)
+        .where(ChunkRow.id.in_(list(chunk_ids)), scope_condition(scope))
     ).all()
     nodes: dict[str, Node] = {}
     hits: dict[int, Hit] = {}
@@ -111,28 +110,54 @@ async def hydrate(session: AsyncSession, chunk_ids: Sequence[int], scope: Scope)
     return hits
 
 
-async def keyword_search(
-    session: AsyncSession, terms: Sequence[str], scope: Scope, limit: int
+def chunk_id_span(connection: Connection) -> tuple[int, int]:
+    """The lowest and highest chunk id (0, 0 without chunks): one index lookup each."""
+    low, high = connection.execute(select(func.min(ChunkRow.id), func.max(ChunkRow.id))).one()
+    return int(low or 0), int(high or 0)
+
+
+def keyword_search(
+    connection: Connection,
+    terms: Sequence[str],
+    scope: Scope,
+    limit: int,
+    *,
+    above: int | None = None,
+    upto: int | None = None,
 ) -> list[tuple[int, float]]:
-    """(chunk id, score) of chunks holding any of `terms`, best first (higher is better)."""
+    """(chunk id, score) of chunks holding any of `terms`, best first (higher is better).
+
+    `above`/`upto` confine the search to chunk ids in (above, upto]; the scores stay the whole
+    table's (bm25's document frequencies and lengths are the table's; `ts_rank` looks at each
+    row alone), so the best of confined searches over adjoining ranges, merged, are the best
+    of one whole search.
+    """
     if not terms:
         return []
-    if is_postgres(session):
+    if connection.dialect.name == "postgresql":
         vector: Any = literal_column(
             "kb_chunks.fts_document"
         )  # to_tsvector('simple', text), stored
         query = func.to_tsquery(_CONFIG, " | ".join(terms))
         score: Any = func.ts_rank(vector, query)
         stmt = select(ChunkRow.id, score).where(vector.op("@@")(query))
+        if above is not None:
+            stmt = stmt.where(ChunkRow.id > above)
+        if upto is not None:
+            stmt = stmt.where(ChunkRow.id <= upto)
     else:
         match = " OR ".join(f'"{term}"' for term in terms)
         score = -literal_column("bm25(kb_chunks_fts)")
         rowid: Any = literal_column("kb_chunks_fts.rowid")
-        matching = text("kb_chunks_fts MATCH :match").bindparams(match=match)
+        matching: Any = text("kb_chunks_fts MATCH :match").bindparams(match=match)
+        if above is not None:
+            matching = matching & (rowid > above)
+        if upto is not None:
+            matching = matching & (rowid <= upto)
         if scope == Scope() and everything_visible():
             # the full text table alone: its rowid is the chunk id, and FTS5 ranks without
             # a join per matching row (hydrating the results checks they still exist)
-            rows = await session.execute(
+            rows = connection.execute(
                 select(rowid, score).select_from(_FTS).where(matching)
                 .order_by(score.desc()).limit(limit)
             )  # fmt: skip
@@ -141,7 +166,7 @@ async def keyword_search(
         stmt = stmt.where(matching)
     if scope != Scope() or not everything_visible():
         stmt = stmt.join(NodeRow, NodeRow.id == ChunkRow.file_id).where(scope_condition(scope))
-    rows = await session.execute(stmt.order_by(score.desc()).limit(limit))
+    rows = connection.execute(stmt.order_by(score.desc()).limit(limit))
     return [(int(chunk_id), float(value)) for chunk_id, value in rows]
 
 
