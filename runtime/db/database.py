@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
 )
 
 from runtime.db.errors import translate
+from runtime.db.lean import LeanPool
 from runtime.db.liveness import ping_when_idle
 from runtime.db.readers import SqliteReaders
 from runtime.db.writer import SqliteWriter, Unit
@@ -41,6 +42,11 @@ class Database:
         else:
             self.engine = create_async_engine(url, pool_size=pool_size, max_overflow=pool_size)
             ping_when_idle(self.engine.sync_engine.pool, ping_idle)
+        self._lean = (
+            None
+            if self.is_sqlite
+            else LeanPool(url, self.engine.dialect, size=pool_size, ping_idle=ping_idle)
+        )
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         # SQLite readers: connections that never take the write lock (WAL lets them read
         # while a writer works); each statement reads the last committed state
@@ -98,10 +104,13 @@ class Database:
 
         `one_statement`: the unit sends at most one writing statement on PostgreSQL (atomic by
         itself), so it runs there without BEGIN and COMMIT (two round trips fewer); its reads
-        see what is committed when each runs, as under READ COMMITTED anyway.
+        see what is committed when each runs, as under READ COMMITTED anyway. It runs as a
+        lean unit (`runtime.db.lean`: straight on the driver, a fraction of the CPU), so it
+        may use only what a lean connection offers.
         """
         if self._thread is None or self._writer is None:
-            run = self._run_alone if one_statement else self._run_pooled
+            lean = self._lean if one_statement else None
+            run = lean.run if lean is not None else self._run_pooled
             future: asyncio.Future[T] = asyncio.ensure_future(run(unit))
         else:
             if _holding.get():
@@ -179,6 +188,8 @@ class Database:
             await self._thread.close()
         if self._reading is not None:
             await self._reading.close()
+        if self._lean is not None:
+            await self._lean.close()
         await self.engine.dispose()
         if self._read_engine is not None:
             await self._read_engine.dispose()

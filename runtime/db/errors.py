@@ -5,9 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.exc import DBAPIError, IntegrityError, NoResultFound
 
 from runtime import errors
+
+LOST = "the database connection was lost; a write it was making may or may not be stored"
+# asyncpg's own errors, from lean units (`runtime.db.lean`): a connection that is gone
+_GONE = (
+    asyncpg.ConnectionDoesNotExistError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.AdminShutdownError,
+    asyncpg.CannotConnectNowError,
+)
 
 
 @contextmanager
@@ -20,7 +30,7 @@ def translate(conflict: str | None = None) -> Iterator[None]:
     """
     try:
         yield
-    except IntegrityError as exc:
+    except (IntegrityError, asyncpg.IntegrityConstraintViolationError) as exc:
         message = _constraint_message(exc)
         if conflict and message.startswith("unique"):
             message = conflict
@@ -29,14 +39,14 @@ def translate(conflict: str | None = None) -> Iterator[None]:
         raise errors.NotFoundError("not found") from exc
     except DBAPIError as exc:
         if exc.connection_invalidated:
-            raise errors.UnavailableError(
-                "the database connection was lost; a write it was making may or may not be stored"
-            ) from exc
+            raise errors.UnavailableError(LOST) from exc
         raise
+    except _GONE as exc:
+        raise errors.UnavailableError(LOST) from exc
 
 
-def _constraint_message(exc: IntegrityError) -> str:
-    text = str(exc.orig).lower()
+def _constraint_message(exc: Exception) -> str:
+    text = str(getattr(exc, "orig", None) or exc).lower()
     if "foreign key" in text:
         return "foreign key violation: a referenced entity does not exist"
     if "unique" in text or "duplicate" in text:
