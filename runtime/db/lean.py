@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import functools
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar, cast
@@ -66,11 +67,20 @@ class Prepared:
         # (key, processor, default value, or a function giving it)
         self.binds: list[tuple[str, Callable[[Any], Any] | None, Any, Callable[[], Any] | None]]
         self.binds = []
+        # columns whose Python-side defaults SQLAlchemy fills in before it sends the statement
+        prefetch: dict[str, Any] = {c.key: c.default for c in compiled.insert_prefetch}
+        prefetch |= {c.key: c.onupdate for c in compiled.update_prefetch}
         for name in compiled.positiontup or () if self.compiled is None else ():
             bind = named[name]
             default = _UNSET if bind.required else bind.value
+            give = bind.callable
+            if bind.key in prefetch:  # a scalar, or a function of the execution context
+                value = prefetch[bind.key].arg
+                default, give = (
+                    (None, functools.partial(value, None)) if callable(value) else (value, None)
+                )
             process = cast(Callable[[Any], Any] | None, processors.get(name))
-            self.binds.append((bind.key, process, default, bind.callable))
+            self.binds.append((bind.key, process, default, give))
         columns = compiled._result_columns
         self.row: Callable[..., tuple[Any, ...]] | None = None
         self.processors: list[Callable[[Any], Any] | None] = []

@@ -92,6 +92,14 @@ async def test_rows_come_back_by_name_with_their_columns_types(db: Database) -> 
     assert (chat_id, version, created) == ("c1", 0, NOW)
 
 
+async def test_columns_left_out_of_an_insert_get_their_declared_defaults(db: Database) -> None:
+    given = {k: v for k, v in chat("c1").items() if k not in ("subject", "path", "version")}
+    (row,) = await one(db, ADD_CHAT, given)
+    assert (row.id, row.version) == ("c1", 0)
+    (stored,) = await one(db, select(CHATS.c.subject, CHATS.c.path, CHATS.c.version))
+    assert tuple(stored) == ("", "", 0)
+
+
 async def test_json_values_round_trip_through_a_one_statement_unit(db: Database) -> None:
     await one(db, ADD_CHAT, chat("c1"))
     sources = [{"n": 1, "path": "/a.md", "score": 0.5, "tags": ["x"]}, {"n": 2, "nested": {}}]
