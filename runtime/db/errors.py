@@ -13,7 +13,6 @@ from runtime import errors
 LOST = "the database connection was lost; a write it was making may or may not be stored"
 # asyncpg's own errors, from lean units (`runtime.db.lean`): a connection that is gone
 _GONE = (
-    asyncpg.ConnectionDoesNotExistError,
     asyncpg.PostgresConnectionError,
     asyncpg.AdminShutdownError,
     asyncpg.CannotConnectNowError,

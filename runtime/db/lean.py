@@ -258,8 +258,12 @@ class LeanPool:
         except OSError as exc:  # refused, unreachable, timed out
             raise errors.UnavailableError(f"the database cannot be reached: {exc}") from exc
         wrapped = _Adapted(driver)  # the dialect's own JSON codecs, as its connections have
-        await self._dialect.setup_asyncpg_json_codec(wrapped)
-        await self._dialect.setup_asyncpg_jsonb_codec(wrapped)
+        try:
+            await self._dialect.setup_asyncpg_json_codec(wrapped)
+            await self._dialect.setup_asyncpg_jsonb_codec(wrapped)
+        except BaseException:  # failed or cancelled: the new connection is not left open
+            driver.terminate()
+            raise
         return driver
 
     def _give_back(self, driver: asyncpg.Connection) -> None:
