@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import msgspec
-from sqlalchemy import Connection, delete, func, insert, literal_column, select, table, text
+from sqlalchemy import Connection, and_, delete, func, insert, literal_column, select, table, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from runtime.db.tables.knowledge import ChunkRow, KeywordRow, NodeRow
@@ -16,6 +17,8 @@ from runtime.knowledge.types import Node, Scope
 _FTS = table("kb_chunks_fts")
 _NODE_COLUMNS = tuple(NodeRow.__table__.columns)  # plain rows: no ORM objects on the search path
 _CONFIG: Any = literal_column("'simple'")
+_Span = tuple[int | None, int | None]  # chunk ids in (above, upto]
+PAIRED_TERMS = 12  # at most this many terms are tried in pairs first (66 pairs)
 
 
 class StoredChunk(msgspec.Struct, frozen=True, kw_only=True):
@@ -134,36 +137,75 @@ def keyword_search(
     """
     if not terms:
         return []
+    span = (above, upto)
     if connection.dialect.name == "postgresql":
-        vector: Any = literal_column(
-            "kb_chunks.fts_document"
-        )  # to_tsvector('simple', text), stored
-        query = func.to_tsquery(_CONFIG, " | ".join(terms))
-        score: Any = func.ts_rank(vector, query)
-        stmt = select(ChunkRow.id, score).where(vector.op("@@")(query))
-        if above is not None:
-            stmt = stmt.where(ChunkRow.id > above)
-        if upto is not None:
-            stmt = stmt.where(ChunkRow.id <= upto)
-    else:
-        match = " OR ".join(f'"{term}"' for term in terms)
-        score = -literal_column("bm25(kb_chunks_fts)")
-        rowid: Any = literal_column("kb_chunks_fts.rowid")
-        matching: Any = text("kb_chunks_fts MATCH :match").bindparams(match=match)
-        if above is not None:
-            matching = matching & (rowid > above)
-        if upto is not None:
-            matching = matching & (rowid <= upto)
-        if scope == Scope() and everything_visible():
-            # the full text table alone: its rowid is the chunk id, and FTS5 ranks without
-            # a join per matching row (hydrating the results checks they still exist)
-            rows = connection.execute(
-                select(rowid, score).select_from(_FTS).where(matching)
-                .order_by(score.desc()).limit(limit)
-            )  # fmt: skip
-            return [(int(chunk_id), float(value)) for chunk_id, value in rows]
-        stmt = select(ChunkRow.id, score).select_from(_FTS).join(ChunkRow, ChunkRow.id == rowid)
-        stmt = stmt.where(matching)
+        return _postgres_search(connection, terms, scope, limit, span)
+    return _sqlite_search(connection, terms, scope, limit, span)
+
+
+def _postgres_search(
+    connection: Connection, terms: Sequence[str], scope: Scope, limit: int, span: _Span
+) -> list[tuple[int, float]]:
+    """`ts_rank` of the OR of the terms, ranking only chunks holding two terms when it can.
+
+    Every lexeme of `to_tsvector` has the same weight, and for an OR query `ts_rank` adds per
+    term found a share in [w / 1.645, w) (more occurrences come nearer w): a chunk holding k
+    distinct terms outranks every chunk holding fewer. So when at least `limit` chunks hold
+    two of the terms, the best `limit` of them are the best of all, and the many chunks holding
+    a single common term are never read. Otherwise every match is ranked.
+    """
+    ranked = func.to_tsquery(_CONFIG, " | ".join(terms))
+    if 1 < len(terms) <= PAIRED_TERMS and all("_" not in term for term in terms):
+        # (the parser splits a word at "_" into two lexemes: such a term alone would count twice)
+        pairs = " | ".join(f"({a} & {b})" for a, b in itertools.combinations(terms, 2))
+        paired = func.to_tsquery(_CONFIG, pairs)
+        found = _postgres_ranked(connection, paired, ranked, scope, limit, span)
+        if len(found) == limit:
+            return found
+    return _postgres_ranked(connection, ranked, ranked, scope, limit, span)
+
+
+def _postgres_ranked(
+    connection: Connection, matching: Any, ranked: Any, scope: Scope, limit: int, span: _Span
+) -> list[tuple[int, float]]:
+    vector: Any = literal_column("kb_chunks.fts_document")  # to_tsvector('simple', text), stored
+    score: Any = func.ts_rank(vector, ranked)
+    stmt = select(ChunkRow.id, score).where(vector.op("@@")(matching), *_within(ChunkRow.id, span))
+    return _ranked(connection, stmt, score, scope, limit)
+
+
+def _sqlite_search(
+    connection: Connection, terms: Sequence[str], scope: Scope, limit: int, span: _Span
+) -> list[tuple[int, float]]:
+    match = " OR ".join(f'"{term}"' for term in terms)
+    score: Any = -literal_column("bm25(kb_chunks_fts)")
+    rowid: Any = literal_column("kb_chunks_fts.rowid")
+    matching: Any = text("kb_chunks_fts MATCH :match").bindparams(match=match)
+    matching = and_(matching, *_within(rowid, span))
+    if scope == Scope() and everything_visible():
+        # the full text table alone: its rowid is the chunk id, and FTS5 ranks without
+        # a join per matching row (hydrating the results checks they still exist)
+        rows = connection.execute(
+            select(rowid, score).select_from(_FTS).where(matching)
+            .order_by(score.desc()).limit(limit)
+        )  # fmt: skip
+        return [(int(chunk_id), float(value)) for chunk_id, value in rows]
+    stmt = select(ChunkRow.id, score).select_from(_FTS).join(ChunkRow, ChunkRow.id == rowid)
+    return _ranked(connection, stmt.where(matching), score, scope, limit)
+
+
+def _within(chunk_id: Any, span: _Span) -> list[Any]:
+    above, upto = span
+    return [
+        *([chunk_id > above] if above is not None else []),
+        *([chunk_id <= upto] if upto is not None else []),
+    ]
+
+
+def _ranked(
+    connection: Connection, stmt: Any, score: Any, scope: Scope, limit: int
+) -> list[tuple[int, float]]:
+    """The best `limit` rows of `stmt` by `score`, confined to the caller's scope."""
     if scope != Scope() or not everything_visible():
         stmt = stmt.join(NodeRow, NodeRow.id == ChunkRow.file_id).where(scope_condition(scope))
     rows = connection.execute(stmt.order_by(score.desc()).limit(limit))
