@@ -50,6 +50,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(settings: Settings, *, host: str, port: int) -> int:
     import uvicorn  # noqa: PLC0415 - only `serve` needs the server
 
+    from runtime.api.corked import CorkedHttpToolsProtocol  # noqa: PLC0415
     from runtime.app import create_app  # noqa: PLC0415
 
     asyncio.run(upgrade(settings.database_url))
@@ -62,6 +63,7 @@ def _serve(settings: Settings, *, host: str, port: int) -> int:
         log_config=None,  # uvicorn's own lines go through our handler and format
         lifespan="on",
         access_log=False,
+        http=CorkedHttpToolsProtocol,  # a response leaves in one write, not one per message
         timeout_graceful_shutdown=10,
     )
     server = uvicorn.Server(config)

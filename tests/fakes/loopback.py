@@ -11,6 +11,8 @@ from typing import Any
 
 import uvicorn
 
+from runtime.api.corked import CorkedHttpToolsProtocol
+
 
 class Served:
     """A running loopback server: its base URL, and `stop()` to make it refuse connections."""
@@ -30,8 +32,11 @@ class Served:
 
 
 @asynccontextmanager
-async def serve(app: Any, *, lifespan: bool = False) -> AsyncIterator[Served]:
-    """Serve `app`; `lifespan=True` for our own app (start-up seeding, background loops)."""
+async def serve(
+    app: Any, *, lifespan: bool = False, corked: bool | None = None
+) -> AsyncIterator[Served]:
+    """Serve `app`; `lifespan=True` for our own app (start-up seeding, background loops), on
+    the corked protocol `runtime-api serve` uses (`corked` chooses it for any app)."""
     # an explicit IPPROTO_TCP lets asyncio set TCP_NODELAY on accepted connections; without
     # it every small response waits ~40 ms for a delayed ACK
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
@@ -40,6 +45,7 @@ async def serve(app: Any, *, lifespan: bool = False) -> AsyncIterator[Served]:
         app,
         log_level="warning",
         lifespan="on" if lifespan else "off",
+        http=CorkedHttpToolsProtocol if (lifespan if corked is None else corked) else "auto",
         timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
