@@ -36,6 +36,11 @@ T = TypeVar("T")
 STATEMENTS = 512  # compiled statements kept (units use module-level statements)
 IDLE_CLOSE = 300.0  # seconds an unused connection stays open
 _UNSET = object()
+_REFUSED = (  # a connection the server cannot take now
+    OSError,  # refused, unreachable, timed out
+    asyncpg.TooManyConnectionsError,  # max_connections, or the role's connection limit
+    asyncpg.CannotConnectNowError,  # starting up or shutting down
+)
 _DRIVER_ERRORS = (
     OSError,
     asyncpg.PostgresError,
@@ -206,17 +211,22 @@ def _count(status: str) -> int:
 class LeanPool:
     """A few asyncpg connections for lean units: newest used first, checked after idling.
 
-    A connection idle for more than `ping_idle` seconds is checked before use (one round trip),
-    one idle for `IDLE_CLOSE` closed; a closed or broken one is dropped when handed back.
+    A connection idle for more than `ping_idle` seconds is checked before use (one round trip);
+    one idle for `idle_close` seconds is closed, also at the bottom of the stack, where the
+    newest-first order would leave it untouched; a closed or broken one is dropped when handed
+    back.
     """
 
-    def __init__(self, url: str, dialect: Any, *, size: int, ping_idle: float) -> None:
+    def __init__(
+        self, url: str, dialect: Any, *, size: int, ping_idle: float, idle_close: float = IDLE_CLOSE
+    ) -> None:
         _, self._connect = dialect.create_connect_args(make_url(url))
         for adapter_only in ("prepared_statement_cache_size", "prepared_statement_name_func"):
             self._connect.pop(adapter_only, None)
         self._dialect = dialect
         self.statements = Statements(dialect)
         self._ping_idle = ping_idle
+        self._idle_close = idle_close
         self._idle: list[tuple[asyncpg.Connection, float]] = []
         self._slots: asyncio.Semaphore | None = None
         self._size = size
@@ -237,14 +247,18 @@ class LeanPool:
             finally:
                 self._give_back(driver)
 
+    @property
+    def idle(self) -> int:
+        """Connections open and waiting for a unit."""
+        return len(self._idle)
+
     async def _take(self) -> asyncpg.Connection:
         now = time.monotonic()
+        while self._idle and now - self._idle[0][1] > self._idle_close:
+            self._idle.pop(0)[0].terminate()  # the oldest first: unused since a busier time
         while self._idle:
             driver, since = self._idle.pop()
             if driver.is_closed():
-                continue
-            if now - since > IDLE_CLOSE:
-                driver.terminate()
                 continue
             if now - since > self._ping_idle:
                 try:
@@ -252,10 +266,13 @@ class LeanPool:
                 except _DRIVER_ERRORS:  # a connection the server ended
                     driver.terminate()
                     continue
+                except BaseException:  # cancelled while checking: not left open, nor lost
+                    driver.terminate()
+                    raise
             return driver
         try:
             driver = await asyncpg.connect(**self._connect)
-        except OSError as exc:  # refused, unreachable, timed out
+        except _REFUSED as exc:  # unreachable, timed out, or the server takes no one now
             raise errors.UnavailableError(f"the database cannot be reached: {exc}") from exc
         wrapped = _Adapted(driver)  # the dialect's own JSON codecs, as its connections have
         try:

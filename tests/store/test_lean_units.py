@@ -17,6 +17,7 @@ from sqlalchemy import Connection, Table, bindparam, insert, select, text, updat
 
 from runtime import errors
 from runtime.db import Database
+from runtime.db.lean import LeanPool
 from runtime.db.tables.chats import ChatMessageRow, ChatRow
 from tests.store.test_pool_liveness import kill_connections
 
@@ -202,3 +203,37 @@ async def test_connections_lost_fail_at_most_one_unit_with_503_then_recover(
     await asyncio.sleep(0.4)  # idle longer than ping_idle: checked before use
     assert await kill_connections(db_url) >= 1
     assert [r.id for r in await one(db, select(CHATS.c.id))] == ["c1"]
+
+
+async def test_a_server_that_takes_no_more_connections_is_a_503(db_url: str) -> None:
+    if db_url.startswith("sqlite"):
+        pytest.skip("SQLite has no server to connect to")
+    admin = Database(db_url)
+    role = "lean_limited"
+    await admin.write(lambda c: c.execute(text(f"DROP ROLE IF EXISTS {role}")))
+    await admin.write(lambda c: c.execute(text(f"CREATE ROLE {role} LOGIN CONNECTION LIMIT 0")))
+    limited = Database(db_url.replace("://postgres@", f"://{role}@"))
+    try:
+        with pytest.raises(errors.UnavailableError, match="too many connections"):
+            await one(limited, select(CHATS.c.id))
+    finally:
+        await limited.dispose()
+        await admin.write(lambda c: c.execute(text(f"DROP ROLE {role}")))
+        await admin.dispose()
+
+
+async def test_connections_left_idle_below_a_busy_one_are_closed(db: Database, db_url: str) -> None:
+    if db.is_sqlite:
+        pytest.skip("lean units run on PostgreSQL only")
+    pool = LeanPool(db_url, db.engine.dialect, size=4, ping_idle=10.0, idle_close=0.3)
+    nap = text("SELECT pg_sleep(0.1)")
+    try:
+        await asyncio.gather(*(pool.run(lambda c: c.execute(nap).all()) for _ in range(3)))
+        assert pool.idle == 3
+        started = time.monotonic()
+        while time.monotonic() - started < 0.8:  # the newest is used on and on
+            await pool.run(lambda c: c.execute(text("SELECT 1")).all())
+            await asyncio.sleep(0.05)
+        assert pool.idle == 1
+    finally:
+        await pool.close()
