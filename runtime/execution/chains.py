@@ -193,8 +193,14 @@ class ChainChat:
         try:
             text: str | None = first
             while text is not None:
-                yield encode(content_chunk(*ids, text))
-                text = await queue.get()
+                texts = [text]  # with what else is waiting: one chunk for what came together
+                while text is not None and not queue.empty():
+                    text = queue.get_nowait()
+                    if text is not None:
+                        texts.append(text)
+                yield encode(content_chunk(*ids, "".join(texts)))
+                if text is not None:
+                    text = await queue.get()
             try:
                 response = self._response(await task)
             except errors.Error as exc:

@@ -185,10 +185,9 @@ class GatewayLlm:
         reader = ChunkReader()
         async with contextlib.aclosing(cast(AsyncGenerator[StreamItem, None], items)) as stream:
             async for item in stream:
-                for chunk in reader.feed(item):
-                    delta = assembled.feed(chunk)
-                    if delta is not None:
-                        yield delta
+                delta = _joined([assembled.feed(chunk) for chunk in reader.feed(item)])
+                if delta is not None:
+                    yield delta
         yield assembled.result()
 
     async def prompt(self, call: PromptCall) -> str:
@@ -212,6 +211,20 @@ class GatewayLlm:
             return embedded.vectors[0]
 
         return await self._each_model(self._models(call.models, "embed"), one)
+
+
+def _joined(deltas: list[ChatDelta | None]) -> ChatDelta | None:
+    """The deltas of one read from the backend as one: they arrived together.
+
+    A sink then wakes, and a client's stream gets a chunk, once per read, not once per token.
+    """
+    found = [delta for delta in deltas if delta is not None]
+    if len(found) <= 1:  # nothing to join
+        return found[0] if found else None
+    return ChatDelta(
+        content="".join(delta.content for delta in found),
+        tool_calls=[part for delta in found for part in delta.tool_calls],
+    )
 
 
 def _first(providers: list[str]) -> str | None:

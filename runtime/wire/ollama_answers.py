@@ -169,20 +169,21 @@ class Lines:
         self._usage: oa.Usage | None = None
         self._chars = 0
 
-    def feed(self, chunk: oa.Chunk) -> bytes:
-        """The line for one chunk (empty when it adds no text)."""
-        if chunk.usage is not None:
-            self._usage = chunk.usage
+    def feed(self, *chunks: oa.Chunk) -> bytes:
+        """One line for chunks that came together (empty when they add no text)."""
         text = thinking = ""
-        for choice in chunk.choices:
-            if choice.index != 0:
-                continue
-            delta = choice.delta
-            text += delta.content or ""
-            thinking += delta.reasoning_content or ""
-            for fragment in delta.tool_calls or ():
-                self._fragment(fragment)
-            self._finish = choice.finish_reason or self._finish
+        for chunk in chunks:
+            if chunk.usage is not None:
+                self._usage = chunk.usage
+            for choice in chunk.choices:
+                if choice.index != 0:
+                    continue
+                delta = choice.delta
+                text += delta.content or ""
+                thinking += delta.reasoning_content or ""
+                for fragment in delta.tool_calls or ():
+                    self._fragment(fragment)
+                self._finish = choice.finish_reason or self._finish
         if not text and not thinking:
             return b""
         self._timing.answering()
@@ -228,7 +229,7 @@ async def ndjson(items: AsyncIterator[StreamItem], lines: Lines) -> AsyncIterato
     async with contextlib.aclosing(cast(AsyncGenerator[StreamItem, None], items)) as stream:
         try:
             async for item in stream:
-                out = b"".join([lines.feed(chunk) for chunk in reader.feed(item)])
+                out = lines.feed(*reader.feed(item))  # one line a read, not one a token
                 if out:
                     yield out
             yield lines.close()

@@ -174,10 +174,13 @@ class SSEReader:
         """The complete events' payloads so far (`[DONE]` is left out)."""
         if b"\r" in data:
             data = data.replace(b"\r\n", b"\n")
-        self._buffer += data
+        buffer = self._buffer + data if self._buffer else data
+        if b"\n\n" not in buffer:
+            self._buffer = buffer
+            return []
+        *blocks, self._buffer = buffer.split(b"\n\n")
         payloads: list[bytes] = []
-        while b"\n\n" in self._buffer:
-            block, self._buffer = self._buffer.split(b"\n\n", 1)
+        for block in blocks:
             for line in block.split(b"\n"):
                 if line.startswith(b"data:"):
                     payload = line[5:].strip()

@@ -82,7 +82,8 @@ class FakeOpenAI:
             return
         chunks = script.answer(payload["messages"])
         if payload.get("stream"):
-            await self._stream(send, payload, chunks, client)
+            sender = _gathered(send) if script.together else send
+            await self._stream(sender, payload, chunks, client)
             return
         message: dict[str, Any] = {"role": "assistant", "content": "".join(chunks)}
         calls = _calls(script)
@@ -194,6 +195,21 @@ def _error(message: str, code: str) -> dict[str, Any]:
     return {
         "error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}
     }
+
+
+def _gathered(send: Any) -> Any:
+    """`send` holding the body back until its last piece: one write for the whole stream."""
+    held: list[bytes] = []
+
+    async def gathering(message: dict[str, Any]) -> None:
+        if message["type"] != "http.response.body":
+            await send(message)
+            return
+        held.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            await send({"type": "http.response.body", "body": b"".join(held)})
+
+    return gathering
 
 
 async def _sse(send: Any, obj: Any) -> None:

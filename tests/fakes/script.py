@@ -21,6 +21,7 @@ class ChatScript:
     fail_status: int = 0  # answer this status instead (for `fail_times` requests)
     fail_times: int = 0
     die_after: int | None = None  # close the stream after this many chunks
+    together: bool = False  # write a whole stream at once (a fast backend, a busy reader)
     prompt_tokens: int = 7
     sent: int = 0  # streamed chunks actually written, across requests
     abandoned: int = 0  # streams stopped because the client went away
