@@ -230,8 +230,12 @@ class _Run:
             started = time.perf_counter()
             outcome: Outcome | None = None
             try:
-                async with asyncio.timeout(timeout):
-                    outcome = await self._step(task, handler, value, data_type)
+                step = self._step(task, handler, value, data_type)
+                if timeout is None:  # no timer to arm (most tasks)
+                    outcome = await step
+                else:
+                    async with asyncio.timeout(timeout):
+                        outcome = await step
             except TimeoutError as exc:
                 error, cause = f"task {task.id}: timed out after {task.timeout}", exc
             except Exception as exc:  # noqa: BLE001 - a failing handler is a failed attempt
