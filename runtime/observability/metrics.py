@@ -173,7 +173,16 @@ _answered: dict[tuple[str, str, int], Answered] = {}
 _routed: dict[tuple[str, str], Routed] = {}
 
 
+# the `method` label: a method outside these is `_OTHER` (as OpenTelemetry's conventions say),
+# so a client choosing methods cannot add series
+_METHODS = frozenset(
+    {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE"}
+)
+
+
 def answered(method: str, route: str, status: int) -> Answered:
+    if method not in _METHODS:
+        method = "_OTHER"
     found = _answered.get((method, route, status))
     if found is None:
         found = _answered[method, route, status] = Answered(method, route, str(status))

@@ -479,3 +479,16 @@ async def test_a_replica_shows_the_other_replicas_requests(settings: Settings) -
         found = await eventually(shown)
     assert found["node"] == node_a
     assert found["route"] == "/groups"
+
+
+async def test_a_method_outside_the_standard_ones_is_counted_as_other(
+    api: httpx.AsyncClient,
+) -> None:
+    before = await samples(api)
+    answer = await api.request("PROPFIND", "/groups")
+    assert answer.status_code == 405
+    after = await samples(api)
+    other = {"method": "_OTHER", "route": "unmatched", "status": "405"}
+    grew = value(after, "runtime_http_requests_total", **other)
+    assert grew - value(before, "runtime_http_requests_total", **other) == 1
+    assert not any(dict(labels).get("method") == "PROPFIND" for _, labels in after)
