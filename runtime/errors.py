@@ -101,6 +101,17 @@ class UpstreamError(Error):
     retryable = True
 
 
+class RefusedUpstreamError(UpstreamError):
+    """A backend refused the request itself (its 400 or 422).
+
+    The request's fault, not the backend's health: another backend may take it (another kind
+    may accept what this one does not), but none is cooled down for it, and when every one
+    refuses, the client gets a 400.
+    """
+
+    status = 400
+
+
 class UnsupportedMediaError(Error):
     """The request body is in a media type the route does not read."""
 

@@ -207,6 +207,9 @@ class ChatGateway:
         raise failure
 
     def _failed(self, route: Route, exc: errors.Error) -> errors.Error:
+        if isinstance(exc, errors.RefusedUpstreamError):  # the request's fault: no cooldown
+            log.info("chat on %s (%s) refused: %s", route.backend.name, route.model, exc.message)
+            return exc
         cooldown = self._health.failed(route.backend.id)
         metrics.child(metrics.cooldowns, route.backend.name).inc()
         log.warning(

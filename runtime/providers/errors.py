@@ -13,6 +13,14 @@ class BadProviderResponseError(errors.UpstreamError):
     """The backend answered something we cannot use (bad status, garbage body)."""
 
 
+class RefusedRequestError(errors.RefusedUpstreamError, BadProviderResponseError):
+    """The backend refused the request itself (400 or 422); `said` is the start of its answer."""
+
+    def __init__(self, message: str, *, said: bytes) -> None:
+        super().__init__(message)
+        self.said = said
+
+
 class ModelMissingError(errors.NotFoundError):
     """The backend does not know the model (for a pull: the registry has no such model)."""
 

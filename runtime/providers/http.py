@@ -15,11 +15,14 @@ from runtime.providers.errors import (
     BadProviderResponseError,
     ModelMissingError,
     ProviderUnreachableError,
+    RefusedRequestError,
 )
 from runtime.providers.reading import Reply
 from runtime.providers.transport import LeanTransport
 
 _NOT_FOUND = 404
+_REFUSED = (400, 422)  # the request itself was refused
+_SAID = 2000  # bytes of a refusal kept, to tell what was refused
 _T = TypeVar("_T")
 
 
@@ -35,6 +38,8 @@ def check_status(response: httpx.Response | Reply, body: bytes, what: str) -> No
     message = f"{what}: backend answered {response.status_code}: {_excerpt(body)}"
     if response.status_code == _NOT_FOUND:
         raise ModelMissingError(message)
+    if response.status_code in _REFUSED:
+        raise RefusedRequestError(message, said=body[:_SAID])
     raise BadProviderResponseError(message)
 
 

@@ -23,6 +23,7 @@ class FakeOpenAI:
     api_key: str | None = None
     chat: ChatScript = field(default_factory=ChatScript)
     requests: list[tuple[str, str, Any]] = field(default_factory=list)
+    refuse_stream_options: bool = False  # a strict server: unknown fields are a 400
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -74,6 +75,10 @@ class FakeOpenAI:
         failure = script.take_failure()
         if failure:
             await send_json(send, failure, _error("injected failure", "server_error"))
+            return
+        if self.refuse_stream_options and "stream_options" in payload:
+            refused = _error("Unrecognized request argument supplied: stream_options", None)
+            await send_json(send, 400, refused)
             return
         if payload["model"] not in self.models:
             await send_json(
@@ -191,7 +196,7 @@ def _usage(script: ChatScript, chunks: list[str]) -> dict[str, int]:
     }
 
 
-def _error(message: str, code: str) -> dict[str, Any]:
+def _error(message: str, code: str | None) -> dict[str, Any]:
     return {
         "error": {"message": message, "type": "invalid_request_error", "param": None, "code": code}
     }

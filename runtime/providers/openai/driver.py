@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
 import msgspec
 
 from runtime.providers.base import PROMPT_TEMPERATURE, Chat, DriverSettings
-from runtime.providers.errors import BadProviderResponseError, UnsupportedOperationError
+from runtime.providers.errors import (
+    BadProviderResponseError,
+    RefusedRequestError,
+    UnsupportedOperationError,
+)
 from runtime.providers.http import JsonApi
 from runtime.providers.messages import Capabilities, Embedded, PullProgress, ServedModel
 from runtime.providers.openai import wire
 from runtime.wire import openai as oa
+
+log = logging.getLogger("runtime.providers")
 
 
 class OpenAIDriver:
@@ -34,6 +41,7 @@ class OpenAIDriver:
             headers=headers,
             direct=settings.direct,
         )
+        self._usage_refused = False  # the backend refused `stream_options` once
 
     async def list_models(self) -> list[ServedModel]:
         listed = await self._api.call("GET", "/models", wire.ModelList, what="list models")
@@ -47,15 +55,35 @@ class OpenAIDriver:
         return response.content
 
     async def stream_chat(self, chat: Chat) -> AsyncIterator[bytes]:
-        """The backend's SSE bytes, relayed as they arrive; always with the usage event.
+        """The backend's SSE bytes, relayed as they arrive; with the usage event if it can.
 
         The stream is asked for its usage (`stream_options.include_usage`) whether or not the
         client asked, so what it cost is known (token limits, metrics); the gateway passes that
-        event on only to a client that asked for it.
+        event on only to a client that asked for it. A backend that refuses the option (some
+        OpenAI-compatible servers reject fields they do not know) gets the request again
+        without it, and is not asked again: unless the client itself asked for the usage.
         """
-        async with self._api.stream(
-            "POST", "/chat/completions", what="chat", raw=_body(chat, usage=True)
-        ) as response:
+        asked = chat.body is not None and chat.request.wants_usage
+        if self._usage_refused and not asked:
+            body = _without_usage(chat)
+        else:
+            body = _body(chat, usage=True)
+        try:
+            async for chunk in self._stream(body):
+                yield chunk
+        except RefusedRequestError as exc:
+            if asked or self._usage_refused or b"stream_options" not in exc.said:
+                raise
+            self._usage_refused = True
+            log.warning(
+                "%s refused stream_options: its streams are no longer asked for their usage",
+                self._api.base,
+            )
+            async for chunk in self._stream(_without_usage(chat)):
+                yield chunk
+
+    async def _stream(self, body: bytes) -> AsyncIterator[bytes]:
+        async with self._api.stream("POST", "/chat/completions", what="chat", raw=body) as response:
             async for chunk in response.aiter_raw():
                 yield chunk
 
@@ -119,6 +147,20 @@ def _with_usage(body: bytes) -> bytes:
         options |= given if isinstance(given, dict) else {}
     request["stream_options"] = options | {"include_usage": True}
     return msgspec.json.encode(request)
+
+
+def _without_usage(chat: Chat) -> bytes:
+    """The request without `stream_options` (for a backend that refuses the field)."""
+    if chat.body is None:
+        request = msgspec.structs.replace(chat.request, model=chat.model, stream_options=None)
+        return msgspec.json.encode(request)
+    if b"stream_options" not in chat.body.lower():
+        return _body(chat)
+    given = msgspec.json.decode(chat.body)
+    for key in [key for key in given if key.lower() == "stream_options"]:
+        del given[key]
+    given["model"] = chat.model
+    return msgspec.json.encode(given)
 
 
 def _body(chat: Chat, *, usage: bool = False) -> bytes:
