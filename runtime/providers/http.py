@@ -31,14 +31,19 @@ def _excerpt(body: bytes) -> str:
     return text or "<empty body>"
 
 
-def check_status(response: httpx.Response | Reply, body: bytes, what: str) -> None:
-    """Raise the provider error matching a non-2xx answer."""
+def check_status(
+    response: httpx.Response | Reply, body: bytes, what: str, *, refusals: bool = True
+) -> None:
+    """Raise the provider error matching a non-2xx answer.
+
+    With `refusals`, a 400 or 422 is the request's fault (`RefusedRequestError`).
+    """
     if response.is_success:
         return
     message = f"{what}: backend answered {response.status_code}: {_excerpt(body)}"
     if response.status_code == _NOT_FOUND:
         raise ModelMissingError(message)
-    if response.status_code in _REFUSED:
+    if refusals and response.status_code in _REFUSED:
         raise RefusedRequestError(message, said=body[:_SAID])
     raise BadProviderResponseError(message)
 
@@ -69,8 +74,11 @@ class JsonApi:
         timeout: float,
         headers: dict[str, str] | None = None,
         direct: LeanTransport | None = None,
+        refusals: bool = True,
     ) -> None:
+        """`refusals`: the backend's 400 and 422 blame the request (see `check_status`)."""
         self.client = client
+        self.refusals = refusals
         self.base = base_url.rstrip("/")
         self.timeout = timeout
         self.headers = {"content-type": "application/json", **(headers or {})}
@@ -102,7 +110,7 @@ class JsonApi:
                     method, path, content or b"", self.timeout, self.timeout
                 )
                 await reply.aread()
-                check_status(reply, reply.content, what)
+                check_status(reply, reply.content, what, refusals=self.refusals)
                 return reply
             response = await self.client.request(
                 method,
@@ -111,7 +119,7 @@ class JsonApi:
                 headers=self.headers | tracing.outbound(),
                 timeout=self.timeout,
             )
-        check_status(response, response.content, what)
+        check_status(response, response.content, what, refusals=self.refusals)
         return response
 
     @asynccontextmanager
@@ -124,7 +132,7 @@ class JsonApi:
                 reply = await self._direct.send(method, path, raw, self.timeout, read_timeout)
                 try:
                     if not reply.is_success:
-                        check_status(reply, await reply.aread(), what)
+                        check_status(reply, await reply.aread(), what, refusals=self.refusals)
                     yield reply
                 finally:
                     await reply.aclose()
@@ -141,7 +149,7 @@ class JsonApi:
             ) as response,
         ):
             if not response.is_success:
-                check_status(response, await response.aread(), what)
+                check_status(response, await response.aread(), what, refusals=self.refusals)
             yield response
 
 

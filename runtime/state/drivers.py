@@ -33,7 +33,8 @@ class Drivers:
     def __call__(self, backend: Backend) -> Driver:
         """The backend's driver, made once per (kind, URL, key) and kept.
 
-        Drivers hold no per-request state; the pooled client is shared.
+        Drivers hold no per-request state (an OpenAI driver remembers a backend that refused
+        `stream_options`); the pooled client is shared.
         """
         key = self._key_for(backend)
         made = (backend.type.value, backend.base_url, key)

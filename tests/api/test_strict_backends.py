@@ -90,3 +90,18 @@ async def test_a_client_asking_for_the_usage_gets_the_refusal(stack: Stack) -> N
     assert _streams_sent(stack) == [True]  # asked once, as the client wanted, not again without
     assert await _cooldowns(stack) == cooled  # the request's fault, not the backend's
     assert await _streamed_text(stack) == "echo: hello there"  # others still stream
+
+
+@pytest.mark.parametrize(("kind", "cools"), [("vllm", False), ("gemini", True)])
+async def test_a_backends_400_cools_it_down_only_where_it_may_be_the_backends(
+    settings: Settings, kind: str, cools: bool
+) -> None:
+    # Gemini answers a key that is not valid, or a location it does not serve, with a 400
+    async with ollama_stack(kind, settings) as stack:
+        cooled = await _cooldowns(stack)
+        stack.fake.chat.fail(400)
+        async with _client(stack) as client:
+            with pytest.raises(openai.APIStatusError) as failed:
+                await client.chat.completions.create(model="m", messages=HELLO)  # type: ignore[arg-type]
+        assert failed.value.status_code == (502 if cools else 400)
+        assert await _cooldowns(stack) == cooled + (1 if cools else 0)

@@ -36,8 +36,15 @@ class GeminiDriver:
     ) -> None:
         self._key = api_key
         headers = {"x-goog-api-key": api_key} if api_key else {}
+        # Gemini answers some of its own problems with a 400 (a key not valid, a location not
+        # served): those are the backend's, and cool it down like any failure
         self._api = JsonApi(
-            client, base_url, timeout=settings.timeout, headers=headers, direct=settings.direct
+            client,
+            base_url,
+            timeout=settings.timeout,
+            headers=headers,
+            direct=settings.direct,
+            refusals=False,
         )
 
     async def list_models(self) -> list[ServedModel]:

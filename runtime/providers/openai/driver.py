@@ -74,12 +74,13 @@ class OpenAIDriver:
         except RefusedRequestError as exc:
             if asked or self._usage_refused or b"stream_options" not in exc.said:
                 raise
-            self._usage_refused = True
-            log.warning(
-                "%s refused stream_options: its streams are no longer asked for their usage",
-                self._api.base,
-            )
             async for chunk in self._stream(_without_usage(chat)):
+                if not self._usage_refused:  # refused for the option: it went through without
+                    self._usage_refused = True
+                    log.warning(
+                        "%s refused stream_options: its streams are no longer asked for usage",
+                        self._api.base,
+                    )
                 yield chunk
 
     async def _stream(self, body: bytes) -> AsyncIterator[bytes]:
