@@ -105,3 +105,18 @@ async def test_a_backends_400_cools_it_down_only_where_it_may_be_the_backends(
                 await client.chat.completions.create(model="m", messages=HELLO)  # type: ignore[arg-type]
         assert failed.value.status_code == (502 if cools else 400)
         assert await _cooldowns(stack) == cooled + (1 if cools else 0)
+
+
+async def test_a_clients_own_options_without_usage_are_taken_out_for_the_retry(
+    stack: Stack,
+) -> None:
+    async with _client(stack) as client:
+        stream = await client.chat.completions.create(
+            model="m",
+            messages=HELLO,  # type: ignore[arg-type]
+            stream=True,
+            stream_options={"include_usage": False},
+        )
+        text = "".join([c.choices[0].delta.content or "" async for c in stream if c.choices])
+    assert text == "echo: hello there"
+    assert _streams_sent(stack) == [True, False]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import msgspec
@@ -142,26 +143,27 @@ def _with_usage(body: bytes) -> bytes:
         rest = body[start:].lstrip()
         return b"{" + _USAGE_ASKED + (b"," if rest[:1] != b"}" else b"") + rest
     request = msgspec.json.decode(body)
-    options: dict[str, object] = {}
-    for key in [key for key in request if key.lower() == "stream_options"]:
-        given = request.pop(key)
-        options |= given if isinstance(given, dict) else {}
-    request["stream_options"] = options | {"include_usage": True}
+    request["stream_options"] = _options_taken(request) | {"include_usage": True}
     return msgspec.json.encode(request)
 
 
 def _without_usage(chat: Chat) -> bytes:
     """The request without `stream_options` (for a backend that refuses the field)."""
-    if chat.body is None:
-        request = msgspec.structs.replace(chat.request, model=chat.model, stream_options=None)
-        return msgspec.json.encode(request)
-    if b"stream_options" not in chat.body.lower():
-        return _body(chat)
-    given = msgspec.json.decode(chat.body)
-    for key in [key for key in given if key.lower() == "stream_options"]:
-        del given[key]
-    given["model"] = chat.model
-    return msgspec.json.encode(given)
+    body = _body(chat)
+    if b"stream_options" not in body.lower():  # the common case: nothing to take out
+        return body
+    request = msgspec.json.decode(body)
+    _options_taken(request)
+    return msgspec.json.encode(request)
+
+
+def _options_taken(request: dict[str, Any]) -> dict[str, object]:
+    """Take `stream_options` (under any casing of the key) out of a request; what they held."""
+    options: dict[str, object] = {}
+    for key in [key for key in request if key.lower() == "stream_options"]:
+        given = request.pop(key)
+        options |= given if isinstance(given, dict) else {}
+    return options
 
 
 def _body(chat: Chat, *, usage: bool = False) -> bytes:
